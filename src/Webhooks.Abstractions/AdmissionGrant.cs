@@ -1,0 +1,15 @@
+namespace Webhooks;
+
+/// <summary>
+/// Room reserved in a tenant's buffer for events that a gateway publishes through the stream.
+/// </summary>
+/// <param name="Credits">How many events may be published; zero when the buffer is full.</param>
+/// <param name="Lease">How long, from the request, the credits stay valid. Unused credits lapse after it.</param>
+/// <param name="RetryAfter">When <paramref name="Credits"/> is zero, how long to wait before asking again.</param>
+/// <param name="Topic">The stream namespace that tenant grains listen on.</param>
+[GenerateSerializer, Immutable, Alias("webhooks.AdmissionGrant")]
+public sealed record AdmissionGrant(
+    [property: Id(0)] int Credits,
+    [property: Id(1)] TimeSpan Lease,
+    [property: Id(2)] TimeSpan RetryAfter,
+    [property: Id(3)] string Topic);

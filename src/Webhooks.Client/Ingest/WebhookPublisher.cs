@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Webhooks.Observability;
+
+namespace Webhooks.Ingest;
+
+/// <summary>
+/// The gateway: validates an event, reserves room for it in the tenant's buffer, and publishes it on the tenant's
+/// stream. Works the same inside a silo and in an external Orleans client.
+/// </summary>
+internal sealed partial class WebhookPublisher(
+    IClusterClient client,
+    IOptions<WebhookPublisherOptions> options,
+    TimeProvider timeProvider,
+    WebhookMetrics metrics,
+    ILogger<WebhookPublisher> logger) : IWebhookPublisher
+{
+    private const int IdleSweepThreshold = 10_000;
+    private static readonly TimeSpan IdleSweepInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(200);
+
+    private readonly ConcurrentDictionary<string, TenantCredits> _credits = new(StringComparer.Ordinal);
+    private readonly WebhookPublisherOptions _options = options.Value;
+    private IStreamProvider? _streams;
+    private long _nextSweep;
+
+    public async Task<string> PublishAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken = default)
+    {
+        var normalized = WebhookEventRules.Normalize(webhookEvent, timeProvider);
+        var errors = WebhookEventRules.Validate(normalized);
+        if (errors.Count == 0)
+        {
+            errors.AddRange(await client.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
+        }
+
+        if (errors.Count > 0)
+        {
+            metrics.Refused(RefusalReasons.Invalid);
+            LogRefusedInvalid(logger, normalized.TenantId, normalized.Id, errors.Count);
+            throw new WebhookValidationException(errors);
+        }
+
+        var deadline = timeProvider.GetUtcNow() + _options.MaxWait;
+        var topic = await TakeCreditAsync(normalized.TenantId, deadline, cancellationToken);
+        await OnNextAsync(topic, normalized, deadline, cancellationToken);
+        metrics.Published(normalized.EventName);
+        return normalized.Id;
+    }
+
+    private async Task<string> TakeCreditAsync(string tenantId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        SweepIdle(timeProvider.GetUtcNow());
+        var credits = _credits.GetOrAdd(tenantId, static _ => new TenantCredits());
+        var grain = client.GetGrain<ITenantWebhookGrain>(tenantId);
+        var backoff = MinBackoff;
+        while (true)
+        {
+            var now = timeProvider.GetUtcNow();
+            if (credits.TryTake(now.UtcTicks, grain.Admit, out var pending))
+            {
+                return credits.Topic!;
+            }
+
+            var grant = await pending!.WaitAsync(cancellationToken);
+            if (grant.Credits > 0)
+            {
+                continue;
+            }
+
+            now = timeProvider.GetUtcNow();
+            if (now >= deadline)
+            {
+                throw Overflow(tenantId, OverflowReason.TenantBufferFull, grant.RetryAfter);
+            }
+
+            await Task.Delay(Min(backoff, deadline - now), timeProvider, cancellationToken);
+            backoff = Min(backoff * 2, MaxBackoff);
+        }
+    }
+
+    private async Task OnNextAsync(string topic, WebhookEvent webhookEvent, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        _streams ??= client.GetStreamProvider(WebhookStreams.ProviderName);
+        var stream = _streams.GetStream<WebhookEvent>(StreamId.Create(topic, webhookEvent.TenantId));
+        var backoff = MinBackoff;
+        while (true)
+        {
+            try
+            {
+                await stream.OnNextAsync(webhookEvent);
+                return;
+            }
+            catch (InvalidOperationException ex)
+            {
+                // The memory stream's queue grain refuses past 16384 events; wait for its pulling agent to drain it.
+                var now = timeProvider.GetUtcNow();
+                if (now >= deadline)
+                {
+                    LogStreamQueueFull(logger, webhookEvent.TenantId, webhookEvent.Id, ex.Message);
+                    throw Overflow(webhookEvent.TenantId, OverflowReason.StreamQueueFull, _options.RetryAfter);
+                }
+
+                await Task.Delay(Min(backoff, deadline - now), timeProvider, cancellationToken);
+                backoff = Min(backoff * 2, MaxBackoff);
+            }
+        }
+    }
+
+    private WebhookOverflowException Overflow(string tenantId, OverflowReason reason, TimeSpan retryAfter)
+    {
+        metrics.Refused(RefusalReasons.Of(reason));
+        LogOverflow(logger, tenantId, reason);
+        return new WebhookOverflowException(tenantId, reason, retryAfter);
+    }
+
+    // Forgets tenants this gateway no longer holds room for, so the table tracks active tenants only.
+    private void SweepIdle(DateTimeOffset now)
+    {
+        var next = Interlocked.Read(ref _nextSweep);
+        if (_credits.Count < IdleSweepThreshold || now.UtcTicks < next
+            || Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + IdleSweepInterval.Ticks, next) != next)
+        {
+            return;
+        }
+
+        foreach (var (tenantId, credits) in _credits)
+        {
+            if (credits.IsIdle(now.UtcTicks))
+            {
+                _credits.TryRemove(tenantId, out _);
+            }
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refused event {EventId} for tenant {TenantId}: {ErrorCount} validation error(s)")]
+    private static partial void LogRefusedInvalid(ILogger logger, string tenantId, string eventId, int errorCount);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refused an event for tenant {TenantId}: {Reason}")]
+    private static partial void LogOverflow(ILogger logger, string tenantId, OverflowReason reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stream queue full for event {EventId} of tenant {TenantId}: {Detail}")]
+    private static partial void LogStreamQueueFull(ILogger logger, string tenantId, string eventId, string detail);
+}

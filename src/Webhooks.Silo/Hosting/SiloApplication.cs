@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Webhooks.Configuration;
+using Webhooks.Hosting;
+using Webhooks.Silo.Http;
+
+namespace Webhooks.Silo.Hosting;
+
+/// <summary>Builds the silo host: configuration sources, the Orleans silo with the engine, and the HTTP API.</summary>
+internal static class SiloApplication
+{
+    /// <summary>The HTTP address used when neither <c>silo.yaml</c> nor <c>--urls</c> sets one.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    public static WebApplication Build(SiloStartup startup)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = startup.ConfigurationArgs });
+        AddConfigurationSources(builder.Configuration, startup);
+
+        var siloOptions = new SiloHostOptions();
+        builder.Configuration.GetSection(SiloHostOptions.SectionName).Bind(siloOptions);
+        var development = new DevelopmentOptions();
+        builder.Configuration.GetSection(DevelopmentOptions.SectionName).Bind(development);
+
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
+            .AddMemoryGrainStorageAsDefault()
+            .AddWebhooks(builder.Configuration));
+
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks();
+        if (development.Receiver)
+        {
+            builder.Services.AddSingleton<DevelopmentReceiver>();
+        }
+
+        var app = builder.Build();
+        app.MapHealthChecks("/healthz");
+        app.MapEventIngest();
+        if (development.Receiver)
+        {
+            app.MapDevelopmentReceiver();
+        }
+
+        return app;
+    }
+
+    // Embedded defaults, then the two YAML files, then the standard .NET overrides: environment and command line.
+    private static void AddConfigurationSources(ConfigurationManager configuration, SiloStartup startup)
+    {
+        configuration.Sources.Clear();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["urls"] = DefaultUrls,
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Orleans"] = "Warning",
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            ["Logging:LogLevel:Polly"] = "Warning",
+        });
+        configuration.AddWebhooksYamlFile(startup.SiloConfigPath, optional: !startup.SiloConfigRequired);
+        configuration.AddWebhooksYamlFile(startup.TenantsConfigPath, optional: !startup.TenantsConfigRequired);
+        configuration.AddEnvironmentVariables();
+        configuration.AddEnvironmentVariables("ASPNETCORE_");
+        configuration.AddCommandLine(startup.ConfigurationArgs);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Webhooks.Configuration;
+
+/// <summary>One tenant's entry under <c>webhook.tenants</c>.</summary>
+public sealed class TenantWebhookOptions
+{
+    /// <summary>The absolute http(s) URL that receives the tenant's events. Required when the tenant is enabled.</summary>
+    [ConfigurationKeyName("endpoint")]
+    public string? Endpoint { get; set; }
+
+    /// <summary>Headers sent with every delivery, such as an API key.</summary>
+    [ConfigurationKeyName("headers")]
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Delivers nothing to this tenant when false.</summary>
+    [ConfigurationKeyName("enabled")]
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Event names never delivered to this tenant.</summary>
+    [ConfigurationKeyName("excluded_events")]
+    public List<string> ExcludedEvents { get; set; } = [];
+}

@@ -1,0 +1,102 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Webhooks.Configuration;
+
+namespace Webhooks.Delivery;
+
+/// <summary>
+/// Sends one delivery: a POST of the event's JSON body to the tenant's endpoint, with the tenant's headers, under the
+/// configured timeout. Never throws for a failed delivery; the result says what happened. The PRD's <c>httpclient.Client</c>.
+/// </summary>
+internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptions<DeliveryOptions> options, TimeProvider timeProvider)
+{
+    public const string HttpClientName = "Webhooks.Delivery";
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    private readonly DeliveryOptions _options = options.Value;
+
+    public async Task<DeliveryResult> SendAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        using var timeout = new CancellationTokenSource(_options.Timeout, timeProvider);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken) : null;
+        var token = linked?.Token ?? timeout.Token;
+        try
+        {
+            using var request = CreateRequest(tenant, webhookEvent, payload);
+            using var response = await httpClientFactory.CreateClient(HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                return new(DeliveryOutcomes.Delivered, status, null, timeProvider.GetElapsedTime(started), null);
+            }
+
+            var excerpt = await ReadExcerptAsync(response, token);
+            return new(DeliveryOutcomes.HttpError, status, $"HTTP {status} {response.ReasonPhrase}".TrimEnd(), timeProvider.GetElapsedTime(started), excerpt);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new(DeliveryOutcomes.Timeout, null, $"no response within {_options.Timeout}", timeProvider.GetElapsedTime(started), null);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new(DeliveryOutcomes.ConnectionError, null, Describe(ex), timeProvider.GetElapsedTime(started), null);
+        }
+    }
+
+    private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload)
+    {
+        var content = new ByteArrayContent(WebhookRequestBody.Write(webhookEvent, payload));
+        content.Headers.ContentType = JsonContentType;
+        var request = new HttpRequestMessage(HttpMethod.Post, tenant.Endpoint) { Content = content };
+        request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+        foreach (var (name, value) in tenant.Headers)
+        {
+            // Headers such as Content-Language belong to the content, the rest to the request.
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                content.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return request;
+    }
+
+    private async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (_options.ResponseExcerptBytes == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var buffer = new byte[_options.ResponseExcerptBytes];
+            var read = 0;
+            while (read < buffer.Length && await body.ReadAsync(buffer.AsMemory(read), cancellationToken) is var n and > 0)
+            {
+                read += n;
+            }
+
+            return Encoding.UTF8.GetString(buffer, 0, read);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private static string Describe(HttpRequestException ex)
+    {
+        var message = new StringBuilder(ex.HttpRequestError.ToString());
+        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
+        {
+            message.Append(": ").Append(inner.Message);
+        }
+
+        return message.ToString();
+    }
+}

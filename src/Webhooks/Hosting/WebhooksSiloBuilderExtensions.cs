@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Webhooks.Configuration;
+using Webhooks.Delivery;
+using Webhooks.Ingest;
+using Webhooks.Payloads;
+
+namespace Webhooks.Hosting;
+
+/// <summary>Adds the webhook engine to an Orleans silo.</summary>
+public static class WebhooksSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the webhook engine: tenant grains, payload builders, the delivery client, the event stream, and the
+    /// <see cref="IWebhookPublisher"/> gateway. Reads <c>webhook</c> (tenants.yaml), <c>delivery</c> and <c>ingest</c>
+    /// from <paramref name="configuration"/>, and refuses to start when any of them is invalid.
+    /// </summary>
+    public static ISiloBuilder AddWebhooks(this ISiloBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        builder.AddMemoryStreams(WebhookStreams.ProviderName, streams =>
+        {
+            // Tenant grains subscribe implicitly, so no per-stream subscription state is kept.
+            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+        });
+
+        builder.Services.AddWebhookServices(configuration);
+        return builder;
+    }
+
+    private static IServiceCollection AddWebhookServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        var origin = new ConfigurationOrigin(configuration);
+        services.AddSingleton(origin);
+        services.BindValidated<WebhookOptions, WebhookOptionsValidator>(origin, WebhookOptions.SectionName);
+        services.BindValidated<DeliveryOptions, DeliveryOptionsValidator>(origin, DeliveryOptions.SectionName);
+        services.AddOptions<WebhookPublisherOptions>().Configure(options => origin.Bind(WebhookPublisherOptions.SectionName, options));
+
+        services.AddWebhookPublisher();
+        services.TryAddSingleton<WebhookSettingsMonitor>();
+        services.TryAddSingleton<PayloadBuilderRegistry>();
+        services.TryAddSingleton<WebhookSender>();
+        services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                // A redirect is a failed delivery: following it would send the tenant's headers somewhere else.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                UseProxy = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                ConnectTimeout = provider.GetRequiredService<IOptions<DeliveryOptions>>().Value.Timeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+
+            // The engine logs each delivery itself, at levels fit for production and without headers.
+            .RemoveAllLoggers();
+        return services;
+    }
+
+    private static void BindValidated<TOptions, TValidator>(this IServiceCollection services, ConfigurationOrigin origin, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>()
+            .Configure(options => origin.Bind(section, options))
+            .ValidateOnStart();
+        services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(origin.Configuration.GetSection(section)));
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+}

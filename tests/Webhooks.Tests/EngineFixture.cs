@@ -1,0 +1,56 @@
+using System.Net;
+
+namespace Webhooks.Tests;
+
+/// <summary>
+/// One receiver and one two-silo cluster shared by the engine tests. Each test uses tenants of its own, so counts
+/// never mix between tests.
+/// </summary>
+public sealed class EngineFixture : IAsyncLifetime
+{
+    public static readonly IReadOnlyDictionary<string, string> AcmeHeaders = new Dictionary<string, string>
+    {
+        ["X-Api-Key"] = "key-acme-123",
+        ["X-Request-Source"] = "billing",
+    };
+
+    public WebhookReceiver Receiver { get; private set; } = null!;
+
+    public WebhookCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Receiver = await WebhookReceiver.StartAsync();
+        Receiver.RespondWith("failing", HttpStatusCode.InternalServerError);
+        Receiver.RespondWith("redirecting", HttpStatusCode.Found);
+        Receiver.Hang("hang");
+
+        var tenants = new TenantsYaml()
+            .Tenant("acme", Receiver.EndpointFor("acme"), AcmeHeaders)
+            .Tenant("types", Receiver.EndpointFor("types"))
+            .Tenant("invalid", Receiver.EndpointFor("invalid"))
+            .Tenant("excluder", Receiver.EndpointFor("excluder"), excluded: [WebhookEventNames.UsageRecorded, WebhookEventNames.PriceDeleted])
+            .Tenant("disabled", Receiver.EndpointFor("disabled"), enabled: false)
+            .Tenant("direct", Receiver.EndpointFor("direct"))
+            .Tenant("external", Receiver.EndpointFor("external"))
+            .Tenant("cohosted", Receiver.EndpointFor("cohosted"))
+            .Tenant("failing", Receiver.EndpointFor("failing"))
+            .Tenant("redirecting", Receiver.EndpointFor("redirecting"))
+            .Tenant("refused", $"http://127.0.0.1:{FreePorts.Next()}/hooks/refused")
+            .Tenant("hang", Receiver.EndpointFor("hang"))
+            .Tenant("healthy", Receiver.EndpointFor("healthy"));
+        Cluster = await WebhookCluster.StartAsync(tenants, silos: 2);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Receiver.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EngineCollection : ICollectionFixture<EngineFixture>
+{
+    public const string Name = "engine";
+}

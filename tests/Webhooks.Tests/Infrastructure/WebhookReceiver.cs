@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Webhooks.Tests.Infrastructure;
+
+/// <summary>
+/// A real HTTP receiver on 127.0.0.1 at a free port. Records every delivery to <c>/hooks/{tenant}</c>, and answers as
+/// told per tenant: 200 by default, a chosen status, or never (until the caller gives up).
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, Behavior> _behaviors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+    private readonly AsyncSignal _signal = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private WebApplication? _app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var receiver = new WebhookReceiver();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Limits.MaxConcurrentConnections = null;
+        });
+        var app = builder.Build();
+        app.MapPost("/hooks/{tenant}", receiver.HandleAsync);
+        await app.StartAsync();
+        receiver._app = app;
+        receiver.BaseAddress = new Uri(app.Urls.First());
+        return receiver;
+    }
+
+    /// <summary>The endpoint URL to configure for <paramref name="tenant"/>.</summary>
+    public string EndpointFor(string tenant) => new Uri(BaseAddress, $"/hooks/{tenant}").ToString();
+
+    public IReadOnlyList<ReceivedRequest> RequestsFor(string tenant) => [.. _requests.Where(r => r.Tenant == tenant)];
+
+    public IReadOnlyList<ReceivedRequest> All => [.. _requests];
+
+    /// <summary>Requests for <paramref name="tenant"/> that are still waiting for their answer.</summary>
+    public int OpenRequests(string tenant) => _open.GetValueOrDefault(tenant);
+
+    public void RespondWith(string tenant, HttpStatusCode status) => _behaviors[tenant] = new Behavior(status, Hang: false);
+
+    /// <summary>Requests for <paramref name="tenant"/> get no answer until the client gives up.</summary>
+    public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true);
+
+    /// <summary>Waits until <paramref name="tenant"/> has received at least <paramref name="count"/> requests.</summary>
+    public Task<IReadOnlyList<ReceivedRequest>> WaitForAsync(string tenant, int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => RequestsFor(tenant), list => list.Count >= count, $"{count} request(s) for '{tenant}'", timeout);
+
+    /// <summary>Waits until <paramref name="condition"/> holds, checking each time a request arrives or ends.</summary>
+    public async Task<T> WaitUntilAsync<T>(Func<T> read, Func<T, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? Eventually.DefaultTimeout;
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var next = _signal.Next;
+            var value = read();
+            if (condition(value))
+            {
+                return value;
+            }
+
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Timed out after {limit} waiting for {what}; the receiver has {_requests.Count} request(s) in all.");
+            }
+
+            await Task.WhenAny(next, Task.Delay(remaining));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task<IResult> HandleAsync(string tenant, HttpRequest request)
+    {
+        using var reader = new StreamReader(request.Body);
+        var body = await reader.ReadToEndAsync();
+        var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var behavior = _behaviors.GetValueOrDefault(tenant, Behavior.Ok);
+        _open.AddOrUpdate(tenant, 1, (_, n) => n + 1);
+        _requests.Enqueue(new ReceivedRequest(tenant, request.Method, headers, body, DateTimeOffset.UtcNow));
+        _signal.Pulse();
+        try
+        {
+            if (behavior.Hang)
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, _stopping.Token);
+                await Task.Delay(Timeout.Infinite, linked.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
+            return Results.StatusCode((int)behavior.Status);
+        }
+        finally
+        {
+            _open.AddOrUpdate(tenant, 0, (_, n) => n - 1);
+            _signal.Pulse();
+        }
+    }
+
+    private sealed record Behavior(HttpStatusCode Status, bool Hang)
+    {
+        public static readonly Behavior Ok = new(HttpStatusCode.OK, Hang: false);
+    }
+}
