@@ -4,8 +4,8 @@ namespace Webhooks;
 [GenerateSerializer, Alias("webhooks.WebhookOverflowException")]
 public sealed class WebhookOverflowException : Exception
 {
-    public WebhookOverflowException(string tenantId, OverflowReason reason, TimeSpan retryAfter)
-        : base($"Event for tenant '{tenantId}' not accepted: {Describe(reason)}. Retry after {retryAfter.TotalSeconds:0.###} s.")
+    public WebhookOverflowException(string tenantId, OverflowReason reason, TimeSpan retryAfter, Exception? innerException = null)
+        : base($"Event for tenant '{tenantId}' not accepted: {Describe(reason)}. Retry after {retryAfter.TotalSeconds:0.###} s.", innerException)
     {
         TenantId = tenantId;
         Reason = reason;

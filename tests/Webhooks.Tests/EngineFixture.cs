@@ -44,8 +44,8 @@ public sealed class EngineFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Cluster.DisposeAsync();
         await Receiver.DisposeAsync();
+        await Cluster.DisposeAsync();
     }
 }
 

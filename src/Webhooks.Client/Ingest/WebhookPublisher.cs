@@ -100,7 +100,7 @@ internal sealed partial class WebhookPublisher(
                 if (now >= deadline)
                 {
                     LogStreamQueueFull(logger, webhookEvent.TenantId, webhookEvent.Id, ex.Message);
-                    throw Overflow(webhookEvent.TenantId, OverflowReason.StreamQueueFull, _options.RetryAfter);
+                    throw Overflow(webhookEvent.TenantId, OverflowReason.StreamQueueFull, _options.RetryAfter, ex);
                 }
 
                 await Task.Delay(Min(backoff, deadline - now), timeProvider, cancellationToken);
@@ -109,11 +109,11 @@ internal sealed partial class WebhookPublisher(
         }
     }
 
-    private WebhookOverflowException Overflow(string tenantId, OverflowReason reason, TimeSpan retryAfter)
+    private WebhookOverflowException Overflow(string tenantId, OverflowReason reason, TimeSpan retryAfter, Exception? cause = null)
     {
         metrics.Refused(RefusalReasons.Of(reason));
         LogOverflow(logger, tenantId, reason);
-        return new WebhookOverflowException(tenantId, reason, retryAfter);
+        return new WebhookOverflowException(tenantId, reason, retryAfter, cause);
     }
 
     // Forgets tenants this gateway no longer holds room for, so the table tracks active tenants only.

@@ -57,6 +57,9 @@ internal static class SiloApplication
             ["Logging:LogLevel:Microsoft"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
             ["Logging:LogLevel:Polly"] = "Warning",
+
+            // A start-up failure is reported once, in words, by the command; the host's own stack trace adds noise.
+            ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
         });
         configuration.AddWebhooksYamlFile(startup.SiloConfigPath, optional: !startup.SiloConfigRequired);
         configuration.AddWebhooksYamlFile(startup.TenantsConfigPath, optional: !startup.TenantsConfigRequired);

@@ -9,36 +9,36 @@ internal static class SiloCommand
     public const string DefaultSiloConfig = "silo.yaml";
     public const string DefaultTenantsConfig = "tenants.yaml";
 
+    private static readonly Option<string?> SiloConfig = new("--silo-config")
+    {
+        Description = $"Path of the silo settings file. Default: {DefaultSiloConfig} in the working directory, if present.",
+    };
+
+    private static readonly Option<string?> TenantsConfig = new("--tenants-config")
+    {
+        Description = $"Path of the tenants file. Default: {DefaultTenantsConfig} in the working directory, if present.",
+    };
+
     public static RootCommand Create()
     {
-        var siloConfig = new Option<string?>("--silo-config")
-        {
-            Description = $"Path of the silo settings file. Default: {DefaultSiloConfig} in the working directory, if present.",
-        };
-        var tenantsConfig = new Option<string?>("--tenants-config")
-        {
-            Description = $"Path of the tenants file. Default: {DefaultTenantsConfig} in the working directory, if present.",
-        };
-
         var command = new RootCommand(
             "Runs a Webhooks.Orleans silo. Any other argument overrides a setting the .NET way, for example --urls http://127.0.0.1:8080 or --delivery:timeout=00:00:05.")
         {
-            siloConfig,
-            tenantsConfig,
+            SiloConfig,
+            TenantsConfig,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(async (result, cancellationToken) =>
-        {
-            var startup = new SiloStartup(
-                result.GetValue(siloConfig) ?? DefaultSiloConfig,
-                result.GetValue(siloConfig) is not null,
-                result.GetValue(tenantsConfig) ?? DefaultTenantsConfig,
-                result.GetValue(tenantsConfig) is not null,
-                [.. result.UnmatchedTokens]);
-            return await RunAsync(startup, cancellationToken);
-        });
+        command.SetAction((result, cancellationToken) => RunAsync(ToStartup(result), cancellationToken));
         return command;
     }
+
+    /// <summary>Reads what a parsed command line asks for.</summary>
+    public static SiloStartup ToStartup(ParseResult result) => new(
+        result.GetValue(SiloConfig) ?? DefaultSiloConfig,
+        result.GetValue(SiloConfig) is not null,
+        result.GetValue(TenantsConfig) ?? DefaultTenantsConfig,
+        result.GetValue(TenantsConfig) is not null,
+        [.. result.UnmatchedTokens]);
 
     private static async Task<int> RunAsync(SiloStartup startup, CancellationToken cancellationToken)
     {

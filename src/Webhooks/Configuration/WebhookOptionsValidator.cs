@@ -23,15 +23,16 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
             failures.Add($"{origin.Describe($"{section}:topic")}: field '{section}.topic' must be a non-empty name without spaces");
         }
 
-        foreach (var (tenantId, tenant) in options.Tenants)
+        // Walk the tenants as written, not as bound: the binder silently drops an entry it cannot read.
+        foreach (var tenantSection in origin.Configuration.GetSection($"{section}:tenants").GetChildren())
         {
-            ValidateTenant(tenantId, tenant, failures);
+            ValidateTenant(tenantSection.Key, options.Tenants.GetValueOrDefault(tenantSection.Key), failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private void ValidateTenant(string tenantId, TenantWebhookOptions tenant, List<string> failures)
+    private void ValidateTenant(string tenantId, TenantWebhookOptions? tenant, List<string> failures)
     {
         var path = $"{WebhookOptions.SectionName}:tenants:{tenantId}";
         var file = origin.Describe(path);
@@ -51,6 +52,22 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
         foreach (var unknown in UnknownKeys(path, TenantKeys))
         {
             Fail(unknown, $"is not a known setting; expected one of {string.Join(", ", TenantKeys)}");
+        }
+
+        var before = failures.Count;
+        if (origin.Configuration[$"{path}:enabled"] is { } enabled && !bool.TryParse(enabled, out _))
+        {
+            Fail("enabled", $"has a value of the wrong type: '{enabled}' is not true or false");
+        }
+
+        if (tenant is null)
+        {
+            if (failures.Count == before)
+            {
+                failures.Add($"{file}: tenant '{tenantId}': the entry could not be read; each tenant is a map of endpoint, headers, enabled and excluded_events");
+            }
+
+            return;
         }
 
         if (string.IsNullOrWhiteSpace(tenant.Endpoint))

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace Webhooks.Configuration;
 
@@ -20,19 +22,32 @@ public static class YamlConfigurationExtensions
             source.ReloadOnChange = reloadOnChange;
             source.ResolveFileProvider();
             source.OnLoadException = context => throw new WebhookConfigurationException(
-                $"{fullPath}: malformed YAML: {Describe(context.Exception)}", context.Exception);
+                $"{fullPath}: malformed YAML: {Describe(fullPath, context.Exception)}", context.Exception);
         });
     }
 
-    private static string Describe(Exception exception)
+    // The configuration provider reports the parser's complaint without its position; parsing again recovers it.
+    private static string Describe(string path, Exception exception)
     {
-        // The YAML parser's own message carries the line and column; wrappers around it add nothing.
+        try
+        {
+            using var reader = new StreamReader(path);
+            new YamlStream().Load(reader);
+        }
+        catch (YamlException yaml)
+        {
+            return $"line {yaml.Start.Line}, column {yaml.Start.Column}: {yaml.Message}";
+        }
+        catch (IOException)
+        {
+        }
+
         var innermost = exception;
         while (innermost.InnerException is not null)
         {
             innermost = innermost.InnerException;
         }
 
-        return innermost == exception ? exception.Message : $"{exception.Message} {innermost.Message}";
+        return innermost.Message;
     }
 }

@@ -42,7 +42,8 @@ internal sealed partial class TenantWebhookGrain(
     private bool _pumping;
     private TaskCompletionSource? _drained;
 
-    private int Room => _options.BufferSize - _buffer.Count - _admissions.Outstanding(timeProvider.GetUtcNow().UtcTicks);
+    // Events in flight, waiting, or promised to a gateway, against what the tenant may hold: its delivery slots plus its buffer.
+    private int Room => _options.MaxConcurrency + _options.BufferSize - _inFlight - _buffer.Count - _admissions.Outstanding(timeProvider.GetUtcNow().UtcTicks);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

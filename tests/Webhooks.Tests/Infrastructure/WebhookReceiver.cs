@@ -107,6 +107,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, _stopping.Token);
                 await Task.Delay(Timeout.Infinite, linked.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+
+                // A hung request never gets an answer: when the receiver stops, the connection is cut.
+                request.HttpContext.Abort();
+                return Results.Empty;
             }
 
             return Results.StatusCode((int)behavior.Status);

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+
+namespace Webhooks.Tests;
+
+/// <summary>Each configuration error stops start-up with a message naming the file, the tenant and the field.</summary>
+public sealed class ConfigurationErrorTests
+{
+    private static string Tenants(string tenantBody, string id = "t1") => $"""
+        webhook:
+          tenants:
+            {id}:
+        {tenantBody}
+        """;
+
+    [Fact]
+    public async Task Malformed_tenants_yaml_names_the_file_and_the_position()
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(
+            "webhook:\n  tenants:\n    t1: [unclosed\n      endpoint: x\n",
+            arrange: files => path = SiloHost.TenantsPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains("malformed YAML", message, StringComparison.Ordinal);
+        Assert.Contains("line 4, column", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Malformed_silo_yaml_names_the_file()
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(Tenants("      endpoint: http://127.0.0.1:1/h"), "delivery:\n  timeout: [\n", files => path = SiloHost.SiloPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains("malformed YAML", message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string> TenantErrors => new()
+    {
+        // tenant body, field named, words of the problem
+        { "      enabled: true", "endpoint", "required" },
+        { "      endpoint: \"\"", "endpoint", "required" },
+        { "      endpoint: /hooks/relative", "endpoint", "absolute http(s) URL" },
+        { "      endpoint: ftp://example.com/hooks", "endpoint", "absolute http(s) URL" },
+        { "      endpoint: not a url", "endpoint", "absolute http(s) URL" },
+        { "      endpoint: https://user:pass@example.com/hooks", "endpoint", "credentials" },
+        { "      endpoint: https://example.com/h\n      excluded_events: [price.created]", "excluded_events", "'price.created' is not a known event" },
+        { "      endpoint: https://example.com/h\n      headers:\n        \"X Bad\": v", "headers.X Bad", "header name" },
+        { "      endpoint: https://example.com/h\n      headers:\n        \"X-Bad\\u0007\": v", "headers.X-Bad\u0007", "header name" },
+        { "      endpoint: https://example.com/h\n      headers:\n        X-Api-Key: \"line\\r\\nInjected: yes\"", "headers.X-Api-Key", "control characters" },
+        { "      endpoint: https://example.com/h\n      headers:\n        Content-Type: text/plain", "headers.Content-Type", "set by the engine" },
+        { "      endpoint: https://example.com/h\n      headers:\n        webhook-signature: forged", "headers.webhook-signature", "set by the engine" },
+        { "      endpoint: https://example.com/h\n      excluded_event: [usage.recorded]", "excluded_event", "not a known setting" },
+        { "      endpoint: https://example.com/h\n      enabled: maybe", "enabled", "wrong type" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TenantErrors))]
+    public async Task A_bad_tenant_entry_names_the_file_the_tenant_and_the_field(string tenantBody, string field, string problem)
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(Tenants(tenantBody, "tenant-7"), arrange: files => path = SiloHost.TenantsPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains("tenant-7", message, StringComparison.Ordinal);
+        Assert.Contains(field, message, StringComparison.Ordinal);
+        Assert.Contains(problem, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_header_value_error_never_repeats_the_value()
+    {
+        var message = await SiloHost.FailToStartAsync(Tenants("      endpoint: https://example.com/h\n      headers:\n        X-Api-Key: \"sk_live_secret\\u0000\""));
+
+        Assert.Contains("headers.X-Api-Key", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk_live_secret", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_tenant_id_is_refused()
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(Tenants("      endpoint: https://example.com/h", id: "\"\""), arrange: files => path = SiloHost.TenantsPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains("tenant id", message, StringComparison.Ordinal);
+        Assert.Contains("empty", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_webhook_setting_is_refused()
+    {
+        var message = await SiloHost.FailToStartAsync("webhook:\n  enable: true\n  tenants: {}\n");
+
+        Assert.Contains("webhook.enable", message, StringComparison.Ordinal);
+        Assert.Contains("not a known setting", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("delivery:\n  timeout: -00:00:01\n", "delivery.timeout")]
+    [InlineData("delivery:\n  max_concurrency: 0\n", "delivery.max_concurrency")]
+    [InlineData("delivery:\n  buffer_size: 0\n", "delivery.buffer_size")]
+    [InlineData("delivery:\n  timeout: soon\n", "delivery.timeout")]
+    public async Task A_bad_delivery_setting_names_silo_yaml_and_the_field(string siloYaml, string field)
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync("webhook:\n  tenants: {}\n", siloYaml, files => path = SiloHost.SiloPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains(field, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_error_is_reported_at_once()
+    {
+        var message = await SiloHost.FailToStartAsync("""
+            webhook:
+              tenants:
+                a:
+                  enabled: true
+                b:
+                  endpoint: ftp://x
+            """);
+
+        Assert.Contains("tenant 'a', field 'endpoint'", message, StringComparison.Ordinal);
+        Assert.Contains("tenant 'b', field 'endpoint'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_named_file_that_does_not_exist_is_an_error()
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(tenantsYaml: null, arrange: files => path = SiloHost.TenantsPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains("not found", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_silo_with_bad_configuration_never_serves()
+    {
+        var address = SiloHost.ReserveAddress();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => SiloHost.StartAsync(Tenants("      enabled: true"), address: address));
+
+        using var client = new TcpClient();
+        await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(address.Host, address.Port));
+    }
+}
