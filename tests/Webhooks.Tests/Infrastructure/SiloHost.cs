@@ -25,12 +25,12 @@ public sealed class SiloHost : IAsyncDisposable
     /// <summary>An HTTP address on a free port, to put in a tenant's endpoint before the silo starts.</summary>
     public static Uri ReserveAddress() => new($"http://127.0.0.1:{FreePorts.Next()}");
 
-    public static async Task<SiloHost> StartAsync(string tenantsYaml, string siloYaml = "", Uri? address = null)
+    public static async Task<SiloHost> StartAsync(string tenantsYaml, string siloYaml = "", Uri? address = null, params string[] extraArgs)
     {
         var files = new TempDirectory();
         try
         {
-            var app = Build(files, tenantsYaml, siloYaml, address ?? ReserveAddress());
+            var app = Build(files, tenantsYaml, siloYaml, address ?? ReserveAddress(), extraArgs);
             await app.StartAsync();
             return new SiloHost(files, app, new Uri(app.Urls.First()));
         }
@@ -61,7 +61,7 @@ public sealed class SiloHost : IAsyncDisposable
     public static string TenantsPath(TempDirectory files) => Path.Combine(files.Path, "tenants.yaml");
 
     // A null tenantsYaml leaves tenants.yaml unwritten, although the command line names it.
-    private static WebApplication Build(TempDirectory files, string? tenantsYaml, string siloYaml, Uri address)
+    private static WebApplication Build(TempDirectory files, string? tenantsYaml, string siloYaml, Uri address, params string[] extraArgs)
     {
         files.Write("silo.yaml", siloYaml);
         if (tenantsYaml is not null)
@@ -77,6 +77,7 @@ public sealed class SiloHost : IAsyncDisposable
             $"--orleans:silo_port={FreePorts.Next()}",
             $"--orleans:gateway_port={FreePorts.Next()}",
             "--Logging:LogLevel:Default=Warning",
+            .. extraArgs,
         ];
         return SiloApplication.Build(SiloCommand.ToStartup(SiloCommand.Create().Parse(args)));
     }

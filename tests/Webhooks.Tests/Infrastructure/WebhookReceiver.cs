@@ -47,10 +47,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Requests for <paramref name="tenant"/> that are still waiting for their answer.</summary>
     public int OpenRequests(string tenant) => _open.GetValueOrDefault(tenant);
 
-    public void RespondWith(string tenant, HttpStatusCode status) => _behaviors[tenant] = new Behavior(status, Hang: false);
+    public void RespondWith(string tenant, HttpStatusCode status) => _behaviors[tenant] = new Behavior(status, Hang: false, TimeSpan.Zero);
 
     /// <summary>Requests for <paramref name="tenant"/> get no answer until the client gives up.</summary>
-    public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true);
+    public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true, TimeSpan.Zero);
+
+    /// <summary>Requests for <paramref name="tenant"/> are answered 200 after <paramref name="delay"/>.</summary>
+    public void AnswerAfter(string tenant, TimeSpan delay) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, delay);
 
     /// <summary>Waits until <paramref name="tenant"/> has received at least <paramref name="count"/> requests.</summary>
     public Task<IReadOnlyList<ReceivedRequest>> WaitForAsync(string tenant, int count, TimeSpan? timeout = null) =>
@@ -113,6 +116,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 return Results.Empty;
             }
 
+            if (behavior.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(behavior.Delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
             return Results.StatusCode((int)behavior.Status);
         }
         finally
@@ -122,8 +130,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
-    private sealed record Behavior(HttpStatusCode Status, bool Hang)
+    private sealed record Behavior(HttpStatusCode Status, bool Hang, TimeSpan Delay)
     {
-        public static readonly Behavior Ok = new(HttpStatusCode.OK, Hang: false);
+        public static readonly Behavior Ok = new(HttpStatusCode.OK, Hang: false, TimeSpan.Zero);
     }
 }
