@@ -14,4 +14,7 @@ public static class FilterReasons
 
     /// <summary>The event's name is in the tenant's <c>excluded_events</c>.</summary>
     public const string EventExcluded = "event_excluded";
+
+    /// <summary>The tenant already accepted an event with this id within the idempotency window.</summary>
+    public const string Duplicate = "duplicate";
 }

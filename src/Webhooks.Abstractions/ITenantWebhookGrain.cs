@@ -22,4 +22,24 @@ public interface ITenantWebhookGrain : IGrainWithStringKey
 
     /// <summary>Counters of what this tenant's grain has done since it was activated.</summary>
     Task<TenantWebhookStats> GetStats();
+
+    /// <summary>The events kept as failed, oldest first.</summary>
+    Task<FailedDelivery[]> GetFailed();
+
+    /// <summary>Moves one failed event back to delivery, with a fresh retry schedule.</summary>
+    /// <exception cref="InvalidOperationException">The endpoint is disabled; enable it first.</exception>
+    Task<ReplayResult> Replay(string eventId);
+
+    /// <summary>Moves every event that failed at or after <paramref name="since"/> back to delivery.</summary>
+    /// <exception cref="InvalidOperationException">The endpoint is disabled; enable it first.</exception>
+    Task<ReplayResult> ReplaySince(DateTimeOffset since);
+
+    /// <summary>The latest delivery attempts, newest first, at most <paramref name="limit"/>.</summary>
+    Task<DeliveryAttempt[]> GetAttempts(int limit);
+
+    /// <summary>Whether the endpoint receives deliveries, and its run of failures.</summary>
+    Task<EndpointStatus> GetEndpointStatus();
+
+    /// <summary>Enables a disabled endpoint. Failed events stay failed until replayed.</summary>
+    Task<EndpointStatus> Enable();
 }

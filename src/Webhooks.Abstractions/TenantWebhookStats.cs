@@ -13,7 +13,7 @@ public sealed record TenantWebhookStats
     /// <summary>Events answered with a 2xx.</summary>
     [Id(1)] public long Delivered { get; init; }
 
-    /// <summary>Events whose delivery failed (non-2xx, timeout, connection error).</summary>
+    /// <summary>Events given up on and kept as failed (retries exhausted, endpoint gone or disabled).</summary>
     [Id(2)] public long Failed { get; init; }
 
     /// <summary>Events that a rule kept from delivery, by reason (see <see cref="FilterReasons"/>).</summary>
@@ -33,6 +33,15 @@ public sealed record TenantWebhookStats
 
     /// <summary>Credits granted to gateways whose events have not arrived yet.</summary>
     [Id(8)] public int Reserved { get; init; }
+
+    /// <summary>Events waiting for a retry now.</summary>
+    [Id(9)] public int Retrying { get; init; }
+
+    /// <summary>Failed events kept for replay now.</summary>
+    [Id(10)] public int FailedKept { get; init; }
+
+    /// <summary>Failed attempts that were retried.</summary>
+    [Id(11)] public long Retries { get; init; }
 
     /// <summary>Total filtered events, whatever the reason.</summary>
     public long FilteredTotal => Filtered.Values.Sum();

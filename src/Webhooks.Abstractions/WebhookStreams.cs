@@ -8,4 +8,10 @@ public static class WebhookStreams
 
     /// <summary>The stream namespace used when <c>webhook.topic</c> is not set.</summary>
     public const string DefaultTopic = "webhooks";
+
+    /// <summary>
+    /// The stream namespace on which a tenant grain publishes its <see cref="EndpointStatus"/> when its endpoint is
+    /// disabled or enabled; the stream key is the tenant id. Subscribe with an implicit subscription.
+    /// </summary>
+    public const string EndpointStatusNamespace = "webhooks.endpoint-status";
 }

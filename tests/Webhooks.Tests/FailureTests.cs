@@ -13,13 +13,20 @@ public sealed class FailureTests(EngineFixture fixture)
     {
         var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("failing", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
 
-        var stats = await Eventually.Until(() => Cluster.Tenant("failing").GetStats(), s => s.Failed == 1, "one failed delivery");
+        var stats = await Eventually.Until(() => Cluster.Tenant("failing").GetStats(), s => s.Failed == 1, "the event to fail its two attempts");
 
         Assert.Equal(0, stats.Delivered);
-        var log = Assert.Single(Cluster.SiloLogs, l => l.Level == LogLevel.Warning && l.Message.Contains(id, StringComparison.Ordinal));
-        Assert.Contains("failing", log.Message, StringComparison.Ordinal);
-        Assert.Contains("500", log.Message, StringComparison.Ordinal);
-        Assert.Contains("http_error", log.Message, StringComparison.Ordinal);
+        Assert.Equal(1, stats.Retries);
+        Assert.Equal(2, Receiver.RequestsFor("failing").Count);
+        var attempts = Cluster.SiloLogs.Where(l => l.Level == LogLevel.Warning && l.Message.Contains(id, StringComparison.Ordinal) && l.Message.Contains("attempt", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, attempts.Count(l => l.Message.Contains("failed on attempt", StringComparison.Ordinal)));
+        Assert.All(attempts.Where(l => l.Message.Contains("failed on attempt", StringComparison.Ordinal)), log =>
+        {
+            Assert.Contains("failing", log.Message, StringComparison.Ordinal);
+            Assert.Contains("status 500", log.Message, StringComparison.Ordinal);
+            Assert.Contains("http_error", log.Message, StringComparison.Ordinal);
+        });
+        Assert.Contains(attempts, l => l.Message.Contains("kept as failed after 2 attempt(s): retries_exhausted", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -27,9 +34,9 @@ public sealed class FailureTests(EngineFixture fixture)
     {
         var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("redirecting", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
 
-        await Eventually.Until(async () => (await Cluster.Tenant("redirecting").GetStats()).Failed == 1, "one failed delivery");
+        await Eventually.Until(async () => (await Cluster.Tenant("redirecting").GetStats()).Failed == 1, "the event to fail its two attempts");
 
-        Assert.Single(Receiver.RequestsFor("redirecting"));
+        Assert.Equal(2, Receiver.RequestsFor("redirecting").Count);
         Assert.Contains(Cluster.SiloLogs, l => l.Level == LogLevel.Warning && l.Message.Contains(id, StringComparison.Ordinal) && l.Message.Contains("302", StringComparison.Ordinal));
     }
 
@@ -38,7 +45,7 @@ public sealed class FailureTests(EngineFixture fixture)
     {
         var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("refused", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
 
-        await Eventually.Until(async () => (await Cluster.Tenant("refused").GetStats()).Failed == 1, "one failed delivery");
+        await Eventually.Until(async () => (await Cluster.Tenant("refused").GetStats()).Failed == 1, "the event to fail its two attempts");
 
         Assert.Contains(Cluster.SiloLogs, l => l.Level == LogLevel.Warning
             && l.Message.Contains(id, StringComparison.Ordinal)
@@ -73,9 +80,10 @@ public sealed class FailureTests(EngineFixture fixture)
         Assert.Equal(8, hangStats.InFlight);
         Assert.Equal(4, hangStats.Buffered);
 
-        // Then the timeout (5 s) ends the hung deliveries one batch at a time, each a logged timeout.
-        var final = await Eventually.Until(() => Cluster.Tenant("hang").GetStats(), s => s.Failed == 12, "all 12 hung deliveries to time out");
+        // Then the timeout (5 s) ends the hung deliveries, each a logged timeout scheduled for its retry.
+        var final = await Eventually.Until(() => Cluster.Tenant("hang").GetStats(), s => s.Retries >= 8, "the first 8 hung deliveries to time out");
         Assert.Equal(0, final.Delivered);
-        Assert.All(hung, id => Assert.Contains(Cluster.SiloLogs, l => l.Message.Contains(id, StringComparison.Ordinal) && l.Message.Contains("timeout", StringComparison.Ordinal)));
+        var timedOut = hung.Where(id => Cluster.SiloLogs.Any(l => l.Message.Contains(id, StringComparison.Ordinal) && l.Message.Contains("timeout", StringComparison.Ordinal))).ToList();
+        Assert.True(timedOut.Count >= 8, $"{timedOut.Count} timeouts logged");
     }
 }

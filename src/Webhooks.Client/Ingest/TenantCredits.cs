@@ -13,9 +13,19 @@ internal sealed class TenantCredits
     private long _expiresAt;
     private int _nextRequest = 1;
     private Task<AdmissionGrant>? _pending;
+    private bool _durable;
 
     /// <summary>The stream namespace learnt from the last grant.</summary>
     public string? Topic { get; private set; }
+
+    /// <summary>Whether the last grant, still within its lease, said to publish straight to the grain.</summary>
+    public bool IsDurable(long now)
+    {
+        lock (_lock)
+        {
+            return _durable && now < _expiresAt;
+        }
+    }
 
     /// <summary>
     /// Takes one credit if a valid one is held. Otherwise returns the request that will bring more, starting one if none
@@ -83,6 +93,7 @@ internal sealed class TenantCredits
             lock (_lock)
             {
                 Topic = grant.Topic;
+                _durable = grant.Durable;
                 _available = grant.Credits;
 
                 // The lease runs from when the request was sent, so the gateway's view never outlives the grain's.

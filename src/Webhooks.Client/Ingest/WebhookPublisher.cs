@@ -31,29 +31,44 @@ internal sealed partial class WebhookPublisher(
     {
         var normalized = WebhookEventRules.Normalize(webhookEvent, timeProvider);
         var errors = WebhookEventRules.Validate(normalized);
-        if (errors.Count == 0)
-        {
-            errors.AddRange(await client.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
-        }
-
         if (errors.Count > 0)
         {
-            metrics.Refused(RefusalReasons.Invalid);
-            LogRefusedInvalid(logger, normalized.TenantId, normalized.Id, errors.Count);
-            throw new WebhookValidationException(errors);
+            throw Invalid(normalized, errors);
+        }
+
+        var credits = _credits.GetOrAdd(normalized.TenantId, static _ => new TenantCredits());
+        if (credits.IsDurable(timeProvider.GetUtcNow().UtcTicks))
+        {
+            return await PublishToGrainAsync(normalized);
+        }
+
+        // Memory streams: validate here, so that a bad event never takes room in the tenant's buffer.
+        errors.AddRange(await client.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
+        if (errors.Count > 0)
+        {
+            throw Invalid(normalized, errors);
         }
 
         var deadline = timeProvider.GetUtcNow() + _options.MaxWait;
-        var topic = await TakeCreditAsync(normalized.TenantId, deadline, cancellationToken);
-        await OnNextAsync(topic, normalized, deadline, cancellationToken);
+        var route = await TakeCreditAsync(normalized.TenantId, credits, deadline, cancellationToken);
+        if (route is null)
+        {
+            return await PublishToGrainAsync(normalized);
+        }
+
+        await OnNextAsync(route, normalized, deadline, cancellationToken);
         metrics.Published(normalized.EventName);
         return normalized.Id;
     }
 
-    private async Task<string> TakeCreditAsync(string tenantId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    // Durable storage: the tenant grain validates, stores, and only then acknowledges. It counts what it refuses.
+    private Task<string> PublishToGrainAsync(WebhookEvent webhookEvent) =>
+        client.GetGrain<ITenantWebhookGrain>(webhookEvent.TenantId).Publish(webhookEvent);
+
+    // Returns the topic to publish on, once a credit is taken; null when the silo wants events sent to the grain.
+    private async Task<string?> TakeCreditAsync(string tenantId, TenantCredits credits, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         SweepIdle(timeProvider.GetUtcNow());
-        var credits = _credits.GetOrAdd(tenantId, static _ => new TenantCredits());
         var grain = client.GetGrain<ITenantWebhookGrain>(tenantId);
         var backoff = MinBackoff;
         while (true)
@@ -65,6 +80,11 @@ internal sealed partial class WebhookPublisher(
             }
 
             var grant = await pending!.WaitAsync(cancellationToken);
+            if (grant.Durable)
+            {
+                return null;
+            }
+
             if (grant.Credits > 0)
             {
                 continue;
@@ -107,6 +127,13 @@ internal sealed partial class WebhookPublisher(
                 backoff = Min(backoff * 2, MaxBackoff);
             }
         }
+    }
+
+    private WebhookValidationException Invalid(WebhookEvent webhookEvent, IReadOnlyList<WebhookValidationError> errors)
+    {
+        metrics.Refused(RefusalReasons.Invalid);
+        LogRefusedInvalid(logger, webhookEvent.TenantId, webhookEvent.Id, errors.Count);
+        return new WebhookValidationException(errors);
     }
 
     private WebhookOverflowException Overflow(string tenantId, OverflowReason reason, TimeSpan retryAfter, Exception? cause = null)

@@ -26,4 +26,41 @@ public sealed class DeliveryOptions
     /// <summary>The <c>User-Agent</c> header on deliveries.</summary>
     [ConfigurationKeyName("user_agent")]
     public string UserAgent { get; set; } = "Webhooks.Orleans/0.1";
+
+    /// <summary>
+    /// The waits before each retry of a failed delivery; the first attempt is made at once. Null means
+    /// <see cref="DefaultRetrySchedule"/>. A tenant may set its own in <c>tenants.yaml</c>.
+    /// </summary>
+    [ConfigurationKeyName("retry_schedule")]
+    public List<TimeSpan>? RetrySchedule { get; set; }
+
+    /// <summary>Each wait of the schedule varies by up to this fraction either way, so that retries do not come in waves.</summary>
+    [ConfigurationKeyName("retry_jitter")]
+    public double RetryJitter { get; set; } = 0.2;
+
+    /// <summary>The longest <c>Retry-After</c> (on a 429 or 503) that is honoured; a longer one is cut to this.</summary>
+    [ConfigurationKeyName("max_retry_after")]
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many of its latest delivery attempts each tenant keeps.</summary>
+    [ConfigurationKeyName("history_size")]
+    public int HistorySize { get; set; } = 100;
+
+    /// <summary>An endpoint whose attempts have all failed for this long is disabled.</summary>
+    [ConfigurationKeyName("auto_disable_after")]
+    public TimeSpan AutoDisableAfter { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>An endpoint with this many failed attempts in a row is disabled; 0 turns the count off.</summary>
+    [ConfigurationKeyName("auto_disable_failures")]
+    public int AutoDisableFailures { get; set; }
+
+    /// <summary>Svix's schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the first attempt.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultRetrySchedule { get; } =
+    [
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
+        TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
+    ];
+
+    /// <summary>The schedule in force when a tenant sets none.</summary>
+    public IReadOnlyList<TimeSpan> EffectiveRetrySchedule => RetrySchedule ?? DefaultRetrySchedule;
 }

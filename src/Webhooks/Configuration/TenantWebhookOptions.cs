@@ -20,4 +20,8 @@ public sealed class TenantWebhookOptions
     /// <summary>Event names never delivered to this tenant.</summary>
     [ConfigurationKeyName("excluded_events")]
     public List<string> ExcludedEvents { get; set; } = [];
+
+    /// <summary>This tenant's own waits before each retry, instead of <c>delivery.retry_schedule</c>.</summary>
+    [ConfigurationKeyName("retry_schedule")]
+    public List<TimeSpan>? RetrySchedule { get; set; }
 }

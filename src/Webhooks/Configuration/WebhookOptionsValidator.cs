@@ -6,7 +6,7 @@ namespace Webhooks.Configuration;
 internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IValidateOptions<WebhookOptions>
 {
     private static readonly string[] WebhookKeys = ["enabled", "topic", "tenants"];
-    private static readonly string[] TenantKeys = ["endpoint", "headers", "enabled", "excluded_events"];
+    private static readonly string[] TenantKeys = ["endpoint", "headers", "enabled", "excluded_events", "retry_schedule"];
 
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {
@@ -92,6 +92,11 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
             {
                 Fail("excluded_events", $"'{excluded}' is not a known event; expected one of {string.Join(", ", WebhookEventNames.All.Order(StringComparer.Ordinal))}");
             }
+        }
+
+        if (RetrySchedules.Problem(tenant.RetrySchedule) is { } scheduleProblem)
+        {
+            Fail("retry_schedule", scheduleProblem);
         }
 
         foreach (var (header, value) in tenant.Headers)

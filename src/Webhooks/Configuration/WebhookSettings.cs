@@ -40,12 +40,14 @@ internal sealed record TenantEndpoint(
     Uri? Endpoint,
     KeyValuePair<string, string>[] Headers,
     bool Enabled,
-    FrozenSet<string> ExcludedEvents)
+    FrozenSet<string> ExcludedEvents,
+    IReadOnlyList<TimeSpan>? RetrySchedule)
 {
     public static TenantEndpoint Compile(string tenantId, TenantWebhookOptions options) => new(
         tenantId,
         string.IsNullOrWhiteSpace(options.Endpoint) ? null : new Uri(options.Endpoint, UriKind.Absolute),
         [.. options.Headers.Select(header => KeyValuePair.Create(header.Key, header.Value ?? ""))],
         options.Enabled,
-        options.ExcludedEvents.ToFrozenSet(StringComparer.Ordinal));
+        options.ExcludedEvents.ToFrozenSet(StringComparer.Ordinal),
+        options.RetrySchedule?.ToArray());
 }

@@ -6,7 +6,8 @@ namespace Webhooks.Delivery;
 /// <param name="Error">Why it failed, in words; null on success.</param>
 /// <param name="Duration">From sending the request to reading the response headers.</param>
 /// <param name="ResponseExcerpt">The start of a failed response's body, capped in size.</param>
-internal sealed record DeliveryResult(string Outcome, int? StatusCode, string? Error, TimeSpan Duration, string? ResponseExcerpt)
+/// <param name="RetryAfter">The wait a 429 or 503 asked for in its <c>Retry-After</c> header.</param>
+internal sealed record DeliveryResult(string Outcome, int? StatusCode, string? Error, TimeSpan Duration, string? ResponseExcerpt, TimeSpan? RetryAfter = null)
 {
     public bool Succeeded => Outcome == DeliveryOutcomes.Delivered;
 }

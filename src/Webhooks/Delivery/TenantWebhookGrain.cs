@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Webhooks.Configuration;
@@ -9,56 +10,109 @@ using Webhooks.Observability;
 namespace Webhooks.Delivery;
 
 /// <summary>
-/// One tenant's webhook endpoint. Takes the tenant's events from its stream (or a direct publish) into a bounded
-/// buffer and returns at once; deliveries then run concurrently, up to <c>delivery.max_concurrency</c>, each under
-/// <c>delivery.timeout</c>. A slow endpoint therefore never stalls the stream, and never delays another tenant.
+/// One tenant's webhook endpoint. Takes the tenant's events from its stream (or a direct publish) and returns at once;
+/// deliveries then run concurrently, up to <c>delivery.max_concurrency</c>, each under <c>delivery.timeout</c>. A failed
+/// attempt waits for its retry without holding up any other event; an event whose retries run out is kept as failed
+/// for replay. Undelivered and failed events, and the endpoint's health, are grain state in the configured storage.
 /// </summary>
+/// <remarks>
+/// Reentrant: every handler changes state only between awaits, so publishes, stream events, deliveries and storage
+/// writes interleave freely, and concurrent durable publishes share one storage write.
+/// </remarks>
+[Reentrant]
 [TopicStreamSubscription]
 internal sealed partial class TenantWebhookGrain(
+    [PersistentState("delivery", StorageOptions.GrainStorageName)] IPersistentState<TenantDeliveryState> state,
+    [PersistentState("attempts", StorageOptions.GrainStorageName)] IPersistentState<AttemptHistoryState> history,
     WebhookSettingsMonitor settings,
     IOptions<DeliveryOptions> deliveryOptions,
+    IOptions<FailedEventOptions> failedOptions,
+    IOptions<StorageOptions> storageOptions,
+    IIdempotencyStore idempotency,
     WebhookSender sender,
     WebhookMetrics metrics,
     TimeProvider timeProvider,
     ILogger<TenantWebhookGrain> logger)
-    : Grain, ITenantWebhookGrain, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>
+    : Grain, ITenantWebhookGrain, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable
 {
+    private const string WakeReminder = "webhooks-wake";
+
     // Gateways spend credits within the lease; the grain keeps the room a while longer for events still in the stream.
     private static readonly TimeSpan AdmissionLease = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FullBufferRetryAfter = TimeSpan.FromSeconds(1);
 
-    private readonly DeliveryOptions _options = deliveryOptions.Value;
-    private readonly Queue<WebhookEvent> _buffer = new();
+    private readonly DeliveryOptions _delivery = deliveryOptions.Value;
+    private readonly FailedEventOptions _failed = failedOptions.Value;
+    private readonly StorageOptions _storage = storageOptions.Value;
+
+    // Every undelivered event by id; each is also in exactly one of: the ready queue, the retry queue, or in flight.
+    private readonly Dictionary<string, PendingDelivery> _pending = new(StringComparer.Ordinal);
+    private readonly Queue<PendingDelivery> _ready = new();
+    private readonly PriorityQueue<PendingDelivery, DateTimeOffset> _retrying = new();
+    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
     private readonly AdmissionLedger _admissions = new();
     private readonly Dictionary<string, long> _filtered = new(StringComparer.Ordinal);
+
     private string _tenantId = "";
     private long _received;
     private long _delivered;
-    private long _failed;
+    private long _failedCount;
     private long _refused;
     private long _dropped;
-    private int _inFlight;
+    private long _retries;
     private bool _pumping;
-    private TaskCompletionSource? _drained;
+    private bool _deactivating;
+    private bool _wakeRegistered;
+    private IGrainTimer? _retryTimer;
+    private DateTimeOffset _retryTimerDue = DateTimeOffset.MaxValue;
 
-    // Events in flight, waiting, or promised to a gateway, against what the tenant may hold: its delivery slots plus its buffer.
-    private int Room => _options.MaxConcurrency + _options.BufferSize - _inFlight - _buffer.Count - _admissions.Outstanding(timeProvider.GetUtcNow().UtcTicks);
+    // Storage writes: changes mark the state dirty; one write at a time carries every change made before it began.
+    private bool _dirty;
+    private bool _historyDirty;
+    private bool _historyRequested;
+    private Task? _writing;
+    private TaskCompletionSource? _nextWrite;
+    private TaskCompletionSource? _currentWrite;
+    private TaskCompletionSource? _idle;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private TenantDeliveryState State => state.State;
+
+    private DateTimeOffset Now => timeProvider.GetUtcNow();
+
+    // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold.
+    private int Room => _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = this.GetPrimaryKeyString();
-        return Task.CompletedTask;
+        var now = Now;
+        foreach (var pending in State.Pending)
+        {
+            _pending[pending.Event.Id] = pending;
+            Schedule(pending, now);
+        }
+
+        _retryTimer = this.RegisterGrainTimer(OnRetryDueAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
+        this.RegisterGrainTimer(OnFlushDueAsync, new GrainTimerCreationOptions(_storage.FlushInterval, _storage.FlushInterval) { Interleave = true });
+        ExpireFailed(now);
+        if (_pending.Count > 0)
+        {
+            LogResumed(logger, _tenantId, _pending.Count, _retrying.Count);
+            await EnsureWakeAsync();
+        }
+
+        ArmRetryTimer();
+        Pump();
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<WebhookEvent>().ResumeAsync(this);
 
-    public Task OnNextAsync(WebhookEvent item, StreamSequenceToken? token = null)
+    public async Task OnNextAsync(WebhookEvent item, StreamSequenceToken? token = null)
     {
-        _admissions.Use(timeProvider.GetUtcNow().UtcTicks);
-        Accept(item);
-        return Task.CompletedTask;
+        _admissions.Use(Now.UtcTicks);
+        await TakeAsync(item, refuseWhenFull: false);
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -92,21 +146,19 @@ internal sealed partial class TenantWebhookGrain(
             throw new WebhookValidationException(errors);
         }
 
-        if (Room <= 0)
-        {
-            _refused++;
-            metrics.Refused(RefusalReasons.TenantBufferFull);
-            throw new WebhookOverflowException(_tenantId, OverflowReason.TenantBufferFull, FullBufferRetryAfter);
-        }
-
+        await TakeAsync(normalized, refuseWhenFull: true);
         metrics.Published(normalized.EventName);
-        Accept(normalized);
         return normalized.Id;
     }
 
     public Task<AdmissionGrant> Admit(int requested)
     {
-        var now = timeProvider.GetUtcNow().UtcTicks;
+        if (_storage.IsDurable)
+        {
+            return Task.FromResult(new AdmissionGrant(0, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic, Durable: true));
+        }
+
+        var now = Now.UtcTicks;
         var credits = Math.Clamp(requested, 0, Math.Max(Room, 0));
         _admissions.Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
         return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic));
@@ -116,57 +168,154 @@ internal sealed partial class TenantWebhookGrain(
     {
         Received = _received,
         Delivered = _delivered,
-        Failed = _failed,
+        Failed = _failedCount,
         Filtered = new Dictionary<string, long>(_filtered),
         Refused = _refused,
         Dropped = _dropped,
-        Buffered = _buffer.Count,
-        InFlight = _inFlight,
-        Reserved = _admissions.Outstanding(timeProvider.GetUtcNow().UtcTicks),
+        Buffered = _ready.Count,
+        InFlight = _inFlight.Count,
+        Reserved = _admissions.Outstanding(Now.UtcTicks),
+        Retrying = _retrying.Count,
+        FailedKept = State.Failed.Count,
+        Retries = _retries,
     });
+
+    public Task<FailedDelivery[]> GetFailed() => Task.FromResult(State.Failed.ToArray());
+
+    public Task<ReplayResult> Replay(string eventId) => ReplayAsync(failed => failed.Event.Id == eventId);
+
+    public Task<ReplayResult> ReplaySince(DateTimeOffset since) => ReplayAsync(failed => failed.FailedAt >= since);
+
+    public Task<DeliveryAttempt[]> GetAttempts(int limit) =>
+        Task.FromResult(history.State.Attempts.AsEnumerable().Reverse().Take(Math.Max(limit, 0)).ToArray());
+
+    public Task<EndpointStatus> GetEndpointStatus() => Task.FromResult(State.Endpoint.ToStatus(_tenantId));
+
+    public async Task<EndpointStatus> Enable()
+    {
+        if (State.Endpoint.Disabled)
+        {
+            State.Endpoint.Enable();
+            MarkDirty();
+            LogEnabled(logger, _tenantId);
+            await PublishStatusAsync();
+        }
+
+        await PersistAsync();
+        return State.Endpoint.ToStatus(_tenantId);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WakeReminder)
+        {
+            return;
+        }
+
+        if (_pending.Count == 0)
+        {
+            _wakeRegistered = false;
+            if (await this.GetReminder(WakeReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            return;
+        }
+
+        _wakeRegistered = true;
+        PromoteDueRetries();
+        Pump();
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_buffer.Count > 0 || _inFlight > 0)
+        // Start nothing new; let deliveries in flight finish while the runtime allows, then store what is left.
+        _deactivating = true;
+        if (_inFlight.Count > 0)
         {
-            // Memory mode has nowhere to keep a backlog: finish it while the runtime allows.
-            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
-                await _drained.Task.WaitAsync(cancellationToken);
+                await _idle.Task.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
             }
         }
 
-        if (_buffer.Count > 0 || _inFlight > 0)
+        try
         {
-            _dropped += _buffer.Count;
-            metrics.Dropped("deactivated", _buffer.Count);
-            LogDroppedOnDeactivation(logger, _tenantId, _buffer.Count, _inFlight, reason.Description);
-            _buffer.Clear();
+            await FlushAsync(includeHistory: true);
+        }
+        catch (Exception ex)
+        {
+            LogStorageError(logger, _tenantId, ex);
+        }
+
+        if (_pending.Count == 0 && _wakeRegistered && await this.GetReminder(WakeReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        if (_pending.Count > 0 && !_storage.IsDurable && reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        {
+            // Memory storage ends with the silo: these events are lost, and that is said out loud.
+            _dropped += _pending.Count;
+            metrics.Dropped(DropReasons.Shutdown, _pending.Count);
+            LogLostOnShutdown(logger, _tenantId, _pending.Count, _inFlight.Count);
         }
     }
 
-    // Takes an event into the buffer, unless a rule keeps it from delivery.
-    private void Accept(WebhookEvent webhookEvent)
+    // Takes an event for delivery, unless a rule keeps it back or the tenant already has it.
+    private async Task TakeAsync(WebhookEvent webhookEvent, bool refuseWhenFull)
     {
-        _received++;
         if (FilterReason(webhookEvent) is { } reason)
         {
+            _received++;
             Filter(webhookEvent, reason);
             return;
         }
 
-        _buffer.Enqueue(webhookEvent);
-        Pump();
+        if (_pending.ContainsKey(webhookEvent.Id)
+            || await idempotency.ContainsAsync(_tenantId, webhookEvent.Id)
+            || _pending.ContainsKey(webhookEvent.Id))
+        {
+            _received++;
+            Filter(webhookEvent, FilterReasons.Duplicate);
+            return;
+        }
+
+        if (refuseWhenFull && Room <= 0)
+        {
+            _refused++;
+            metrics.Refused(RefusalReasons.TenantBufferFull);
+            throw new WebhookOverflowException(_tenantId, OverflowReason.TenantBufferFull, FullBufferRetryAfter);
+        }
+
+        _received++;
+        var pending = new PendingDelivery { Event = webhookEvent, DueAt = Now };
+        if (State.Endpoint.Disabled)
+        {
+            // Kept, not dropped: an operator replays it once the endpoint is enabled again.
+            KeepFailed(pending, FailureReasons.EndpointDisabled);
+        }
+        else
+        {
+            _pending.Add(webhookEvent.Id, pending);
+            _ready.Enqueue(pending);
+            Pump();
+        }
+
+        MarkDirty();
+        await PersistAsync();
+        await idempotency.AddAsync(_tenantId, webhookEvent.Id);
     }
 
     // Starts deliveries while there is room in flight. Rules are checked again, as the configuration may have changed.
     private void Pump()
     {
-        if (_pumping)
+        if (_pumping || _deactivating || State.Endpoint.Disabled)
         {
             return;
         }
@@ -174,15 +323,22 @@ internal sealed partial class TenantWebhookGrain(
         _pumping = true;
         try
         {
-            while (_inFlight < _options.MaxConcurrency && _buffer.TryDequeue(out var next))
+            while (_inFlight.Count < _delivery.MaxConcurrency && _ready.TryDequeue(out var next))
             {
-                if (FilterReason(next) is { } reason)
+                if (!_pending.ContainsKey(next.Event.Id) || _inFlight.Contains(next.Event.Id))
                 {
-                    Filter(next, reason);
                     continue;
                 }
 
-                _inFlight++;
+                if (FilterReason(next.Event) is { } reason)
+                {
+                    _pending.Remove(next.Event.Id);
+                    Filter(next.Event, reason);
+                    MarkDirty();
+                    continue;
+                }
+
+                _inFlight.Add(next.Event.Id);
                 _ = DeliverAsync(next);
             }
         }
@@ -191,48 +347,395 @@ internal sealed partial class TenantWebhookGrain(
             _pumping = false;
         }
 
-        if (_inFlight > 0 || _buffer.Count > 0)
+        if (_inFlight.Count > 0)
         {
             // Deliveries run beside the grain's calls; keep the activation while they do.
-            DelayDeactivation(_options.Timeout + TimeSpan.FromMinutes(1));
-        }
-        else
-        {
-            _drained?.TrySetResult();
+            DelayDeactivation(_delivery.Timeout + TimeSpan.FromMinutes(1));
         }
     }
 
-    private async Task DeliverAsync(WebhookEvent webhookEvent)
+    private async Task DeliverAsync(PendingDelivery pending)
     {
+        var webhookEvent = pending.Event;
+        var started = Now;
+        DeliveryResult result;
         try
         {
             var tenant = settings.Current.Find(_tenantId)!;
             var payload = await GrainFactory.GetGrain<IPayloadBuilderGrain>(0).Build(webhookEvent);
 
             // The request is built and sent on the thread pool; only the bookkeeping runs on the grain.
-            var result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, CancellationToken.None));
-            metrics.Attempted(webhookEvent.EventName, result.Outcome, result.Duration);
-            if (result.Succeeded)
-            {
-                _delivered++;
-                LogDelivered(logger, _tenantId, webhookEvent.Id, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
-            }
-            else
-            {
-                _failed++;
-                LogDeliveryFailed(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
-            }
+            result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, CancellationToken.None));
         }
         catch (Exception ex)
         {
-            _failed++;
-            metrics.Attempted(webhookEvent.EventName, DeliveryOutcomes.Error, TimeSpan.Zero);
             LogDeliveryError(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
+            result = new DeliveryResult(DeliveryOutcomes.Error, null, $"{ex.GetType().Name}: {ex.Message}", Now - started, null);
+        }
+
+        _inFlight.Remove(webhookEvent.Id);
+        Complete(pending, result, started);
+        if (_inFlight.Count == 0)
+        {
+            _idle?.TrySetResult();
+        }
+
+        Pump();
+    }
+
+    // Records an attempt's outcome and decides what comes next for the event.
+    private void Complete(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
+    {
+        var webhookEvent = pending.Event;
+        var now = Now;
+        pending.Attempts++;
+        RecordAttempt(new DeliveryAttempt(webhookEvent.Id, webhookEvent.EventName, pending.Attempts, started, result.StatusCode, result.Duration, result.Outcome, result.Error, result.ResponseExcerpt));
+        metrics.Attempted(webhookEvent.EventName, result.Outcome, result.Duration);
+        if (!_pending.ContainsKey(webhookEvent.Id))
+        {
+            return;
+        }
+
+        MarkDirty();
+        if (result.Succeeded)
+        {
+            _pending.Remove(webhookEvent.Id);
+            _delivered++;
+            State.Endpoint.Succeeded();
+            LogDelivered(logger, _tenantId, webhookEvent.Id, pending.Attempts, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
+            return;
+        }
+
+        pending.LastStatusCode = result.StatusCode;
+        pending.LastError = result.Error;
+        State.Endpoint.Failed(now);
+        LogAttemptFailed(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+
+        if (result.StatusCode == 410)
+        {
+            KeepFailed(pending, FailureReasons.EndpointGone);
+            DisableEndpoint("the endpoint answered 410 Gone", now);
+            return;
+        }
+
+        if (State.Endpoint.Disabled)
+        {
+            KeepFailed(pending, FailureReasons.EndpointDisabled);
+            return;
+        }
+
+        if (AutoDisableReason(now) is { } disableReason)
+        {
+            KeepFailed(pending, FailureReasons.EndpointDisabled);
+            DisableEndpoint(disableReason, now);
+            return;
+        }
+
+        var schedule = settings.Current.Find(_tenantId)?.RetrySchedule ?? _delivery.EffectiveRetrySchedule;
+        if (RetryPolicy.NextDelay(schedule, pending.Attempts, result.RetryAfter, _delivery.MaxRetryAfter, _delivery.RetryJitter, Random.Shared) is not { } delay)
+        {
+            KeepFailed(pending, FailureReasons.RetriesExhausted);
+            return;
+        }
+
+        _retries++;
+        metrics.RetryScheduled();
+        pending.DueAt = now + delay;
+        Schedule(pending, now);
+        ArmRetryTimer();
+        _ = EnsureWakeAsync();
+    }
+
+    private string? AutoDisableReason(DateTimeOffset now)
+    {
+        var health = State.Endpoint;
+        if (_delivery.AutoDisableFailures > 0 && health.ConsecutiveFailures >= _delivery.AutoDisableFailures)
+        {
+            return $"{health.ConsecutiveFailures} delivery attempts in a row failed";
+        }
+
+        return health.FailingSince is { } since && now - since >= _delivery.AutoDisableAfter
+            ? $"every delivery attempt since {since:u} failed"
+            : null;
+    }
+
+    // Disables the endpoint: what waits or waits for a retry is kept as failed; deliveries in flight finish.
+    private void DisableEndpoint(string reason, DateTimeOffset now)
+    {
+        State.Endpoint.Disable(reason, now);
+        foreach (var waiting in _pending.Values.Where(p => !_inFlight.Contains(p.Event.Id)).ToList())
+        {
+            KeepFailed(waiting, FailureReasons.EndpointDisabled);
+        }
+
+        _ready.Clear();
+        _retrying.Clear();
+        ArmRetryTimer();
+        MarkDirty();
+        metrics.EndpointDisabled();
+        LogEndpointDisabled(logger, _tenantId, reason);
+        _ = PublishStatusAsync();
+    }
+
+    private void KeepFailed(PendingDelivery pending, string reason)
+    {
+        var now = Now;
+        _pending.Remove(pending.Event.Id);
+        State.Failed.Add(new FailedDelivery(pending.Event, pending.Attempts, now, reason, pending.LastStatusCode, pending.LastError));
+        _failedCount++;
+        metrics.Failed(reason);
+        LogKeptFailed(logger, _tenantId, pending.Event.Id, pending.Event.EventName, reason, pending.Attempts, pending.LastError);
+
+        var excess = State.Failed.Count - _failed.MaxPerTenant;
+        if (excess > 0)
+        {
+            var evicted = State.Failed.Take(excess).Select(f => f.Event.Id).ToList();
+            State.Failed.RemoveRange(0, excess);
+            _dropped += excess;
+            metrics.Dropped(DropReasons.FailedStoreFull, excess);
+            LogFailedEvicted(logger, _tenantId, excess, string.Join(", ", evicted));
+        }
+
+        MarkDirty();
+    }
+
+    private void ExpireFailed(DateTimeOffset now)
+    {
+        var expired = State.Failed.RemoveAll(f => now - f.FailedAt > _failed.Retention);
+        if (expired > 0)
+        {
+            metrics.Expired(expired);
+            LogFailedExpired(logger, _tenantId, expired, _failed.Retention);
+            MarkDirty();
+        }
+    }
+
+    private async Task<ReplayResult> ReplayAsync(Func<FailedDelivery, bool> matches)
+    {
+        if (State.Endpoint.Disabled)
+        {
+            throw new InvalidOperationException($"The endpoint of tenant '{_tenantId}' is disabled ({State.Endpoint.DisabledReason}); enable it before replaying.");
+        }
+
+        var matching = State.Failed.Where(matches).ToList();
+        var replayed = 0;
+        var now = Now;
+        foreach (var failed in matching)
+        {
+            if (Room <= 0 || _pending.ContainsKey(failed.Event.Id))
+            {
+                continue;
+            }
+
+            State.Failed.Remove(failed);
+            var pending = new PendingDelivery { Event = failed.Event, DueAt = now };
+            _pending.Add(failed.Event.Id, pending);
+            _ready.Enqueue(pending);
+            replayed++;
+        }
+
+        if (replayed > 0)
+        {
+            MarkDirty();
+            LogReplayed(logger, _tenantId, replayed, matching.Count - replayed);
+            Pump();
+            await PersistAsync();
+        }
+
+        return new ReplayResult(replayed, matching.Count - replayed);
+    }
+
+    private void Schedule(PendingDelivery pending, DateTimeOffset now)
+    {
+        if (pending.DueAt <= now)
+        {
+            _ready.Enqueue(pending);
+        }
+        else
+        {
+            _retrying.Enqueue(pending, pending.DueAt);
+        }
+    }
+
+    private void PromoteDueRetries()
+    {
+        var now = Now;
+        while (_retrying.TryPeek(out var next, out var due) && due <= now)
+        {
+            _retrying.Dequeue();
+            if (_pending.ContainsKey(next.Event.Id))
+            {
+                _ready.Enqueue(next);
+            }
+        }
+
+        ArmRetryTimer();
+    }
+
+    // One timer, set for the earliest retry. While the grain is active it fires on time; a reminder covers the rest.
+    private void ArmRetryTimer()
+    {
+        var due = _retrying.TryPeek(out _, out var next) ? next : DateTimeOffset.MaxValue;
+        if (due == _retryTimerDue || _retryTimer is null)
+        {
+            return;
+        }
+
+        _retryTimerDue = due;
+        var wait = due == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : Max(due - Now, TimeSpan.Zero);
+        _retryTimer.Change(wait, Timeout.InfiniteTimeSpan);
+    }
+
+    private Task OnRetryDueAsync(CancellationToken cancellationToken)
+    {
+        _retryTimerDue = DateTimeOffset.MaxValue;
+        PromoteDueRetries();
+        Pump();
+        return Task.CompletedTask;
+    }
+
+    private async Task OnFlushDueAsync(CancellationToken cancellationToken)
+    {
+        ExpireFailed(Now);
+        if (_dirty || _historyDirty)
+        {
+            try
+            {
+                await FlushAsync(includeHistory: true);
+            }
+            catch (Exception ex)
+            {
+                LogStorageError(logger, _tenantId, ex);
+            }
+        }
+    }
+
+    // A reminder wakes this tenant while it has undelivered events, so that they resume after a restart.
+    private async Task EnsureWakeAsync()
+    {
+        if (_wakeRegistered || _pending.Count == 0)
+        {
+            return;
+        }
+
+        _wakeRegistered = true;
+        try
+        {
+            await this.RegisterOrUpdateReminder(WakeReminder, _storage.WakePeriod, _storage.WakePeriod);
+        }
+        catch (Exception ex)
+        {
+            _wakeRegistered = false;
+            LogStorageError(logger, _tenantId, ex);
+        }
+    }
+
+    // With durable storage, returns once the change is stored; with memory storage, it is stored shortly after.
+    private async Task PersistAsync()
+    {
+        if (_storage.IsDurable)
+        {
+            await FlushAsync(includeHistory: false);
+            await EnsureWakeAsync();
+        }
+        else
+        {
+            _ = EnsureWakeAsync();
+        }
+    }
+
+    private void MarkDirty() => _dirty = true;
+
+    // Returns once every change made before the call is stored, sharing writes with concurrent callers.
+    private Task FlushAsync(bool includeHistory)
+    {
+        _historyRequested |= includeHistory;
+        if (!_dirty && !(_historyRequested && _historyDirty))
+        {
+            return _currentWrite?.Task ?? Task.CompletedTask;
+        }
+
+        _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var written = _nextWrite.Task;
+        _writing ??= WriteAsync();
+        return written;
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            while (_nextWrite is { } waiters)
+            {
+                _nextWrite = null;
+                _currentWrite = waiters;
+                var writeState = _dirty;
+                var writeHistory = _historyRequested && _historyDirty;
+                _dirty = false;
+                _historyDirty &= !writeHistory;
+                _historyRequested = false;
+                try
+                {
+                    if (writeState)
+                    {
+                        State.Pending = [.. _pending.Values];
+                        await state.WriteStateAsync();
+                    }
+
+                    if (writeHistory)
+                    {
+                        await history.WriteStateAsync();
+                    }
+
+                    waiters.TrySetResult();
+                }
+                catch (Exception ex)
+                {
+                    _dirty |= writeState;
+                    _historyDirty |= writeHistory;
+                    waiters.TrySetException(ex);
+                }
+                finally
+                {
+                    _currentWrite = null;
+                }
+            }
         }
         finally
         {
-            _inFlight--;
-            Pump();
+            _writing = null;
+        }
+    }
+
+    private void RecordAttempt(DeliveryAttempt attempt)
+    {
+        if (_delivery.HistorySize == 0)
+        {
+            return;
+        }
+
+        var attempts = history.State.Attempts;
+        attempts.Add(attempt);
+        if (attempts.Count > _delivery.HistorySize)
+        {
+            attempts.RemoveRange(0, attempts.Count - _delivery.HistorySize);
+        }
+
+        _historyDirty = true;
+    }
+
+    private async Task PublishStatusAsync()
+    {
+        try
+        {
+            var status = State.Endpoint.ToStatus(_tenantId);
+            await this.GetStreamProvider(WebhookStreams.ProviderName)
+                .GetStream<EndpointStatus>(StreamId.Create(WebhookStreams.EndpointStatusNamespace, _tenantId))
+                .OnNextAsync(status);
+        }
+        catch (Exception ex)
+        {
+            LogStatusPublishFailed(logger, _tenantId, ex);
         }
     }
 
@@ -258,14 +761,37 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
-    private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int statusCode, double elapsedMs);
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed: {Outcome}, status {StatusCode}: {Reason}. Response: {ResponseExcerpt}")]
-    private static partial void LogDeliveryFailed(ILogger logger, string tenantId, string eventId, string eventName, int? statusCode, string outcome, string? reason, string? responseExcerpt);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
+    private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed on attempt {Attempt}: {Outcome}, status {StatusCode}: {Reason}. Response: {ResponseExcerpt}")]
+    private static partial void LogAttemptFailed(ILogger logger, string tenantId, string eventId, string eventName, int attempt, int? statusCode, string outcome, string? reason, string? responseExcerpt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed before sending")]
     private static partial void LogDeliveryError(ILogger logger, string tenantId, string eventId, string eventName, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} ({EventName}) for tenant {TenantId} kept as failed after {Attempts} attempt(s): {Reason}. Last error: {LastError}")]
+    private static partial void LogKeptFailed(ILogger logger, string tenantId, string eventId, string eventName, string reason, int attempts, string? lastError);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId} keeps too many failed events: dropped the {Count} oldest ({EventIds})")]
+    private static partial void LogFailedEvicted(ILogger logger, string tenantId, int count, string eventIds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {TenantId}: {Count} failed event(s) expired after {Retention}")]
+    private static partial void LogFailedExpired(ILogger logger, string tenantId, int count, TimeSpan retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Endpoint of tenant {TenantId} disabled: {Reason}. New events are kept as failed until it is enabled")]
+    private static partial void LogEndpointDisabled(ILogger logger, string tenantId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint of tenant {TenantId} enabled")]
+    private static partial void LogEnabled(ILogger logger, string tenantId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {TenantId}: replayed {Count} failed event(s); {Remaining} left for lack of room")]
+    private static partial void LogReplayed(ILogger logger, string tenantId, int count, int remaining);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {TenantId} resumed {Pending} undelivered event(s), {Retrying} waiting for a retry")]
+    private static partial void LogResumed(ILogger logger, string tenantId, int pending, int retrying);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Event {EventId} ({EventName}) for tenant {TenantId} not delivered: {Reason}")]
     private static partial void LogFiltered(ILogger logger, string tenantId, string eventId, string eventName, string reason);
@@ -273,8 +799,14 @@ internal sealed partial class TenantWebhookGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} ({EventName}) for tenant {TenantId} not delivered: {Reason}; further events kept back for this reason are logged at Debug")]
     private static partial void LogFilteredFirst(ILogger logger, string tenantId, string eventId, string eventName, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId} dropped {Buffered} buffered events and abandoned {InFlight} deliveries in flight on deactivation ({Reason})")]
-    private static partial void LogDroppedOnDeactivation(ILogger logger, string tenantId, int buffered, int inFlight, string? reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId} lost {Pending} undelivered events ({InFlight} in flight) at shutdown: memory storage does not outlive the silo")]
+    private static partial void LogLostOnShutdown(ILogger logger, string tenantId, int pending, int inFlight);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId} could not write its state")]
+    private static partial void LogStorageError(ILogger logger, string tenantId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId} could not publish its endpoint status")]
+    private static partial void LogStatusPublishFailed(ILogger logger, string tenantId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream error for tenant {TenantId}")]
     private static partial void LogStreamError(ILogger logger, string tenantId, Exception exception);

@@ -34,7 +34,13 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
             }
 
             var excerpt = await ReadExcerptAsync(response, token);
-            return new(DeliveryOutcomes.HttpError, status, $"HTTP {status} {response.ReasonPhrase}".TrimEnd(), timeProvider.GetElapsedTime(started), excerpt);
+            return new(
+                DeliveryOutcomes.HttpError,
+                status,
+                $"HTTP {status} {response.ReasonPhrase}".TrimEnd(),
+                timeProvider.GetElapsedTime(started),
+                excerpt,
+                status is 429 or 503 ? RetryAfter(response.Headers.RetryAfter) : null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -88,6 +94,13 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
             return null;
         }
     }
+
+    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date > timeProvider.GetUtcNow() ? date - timeProvider.GetUtcNow() : TimeSpan.Zero,
+        _ => null,
+    };
 
     private static string Describe(HttpRequestException ex)
     {

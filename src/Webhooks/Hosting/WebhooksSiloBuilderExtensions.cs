@@ -3,7 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.Streams;
+using StackExchange.Redis;
 using Webhooks.Configuration;
 using Webhooks.Delivery;
 using Webhooks.Ingest;
@@ -32,7 +35,59 @@ public static class WebhooksSiloBuilderExtensions
         });
 
         builder.Services.AddWebhookServices(configuration);
+        builder.AddWebhookStorage(configuration);
         return builder;
+    }
+
+    /// <summary>Adds the engine using the silo builder's own configuration.</summary>
+    public static ISiloBuilder AddWebhooks(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddWebhooks(builder.Configuration);
+    }
+
+    // Tenant state, reminders and idempotency keys live in memory or in Redis, as storage.provider says.
+    private static void AddWebhookStorage(this ISiloBuilder builder, IConfiguration configuration)
+    {
+        var storage = new StorageOptions();
+        new ConfigurationOrigin(configuration).Bind(StorageOptions.SectionName, storage);
+        var services = builder.Services;
+        var hasReminders = services.Any(service => service.ServiceType == typeof(IReminderTable));
+        services.AddSingleton<RedisConnection>();
+        if (storage.IsDurable)
+        {
+            builder.AddRedisGrainStorage(StorageOptions.GrainStorageName, options => options
+                .Configure<Serializer>((redis, serializer) =>
+                {
+                    redis.ConfigurationOptions = ConfigurationOptions.Parse(storage.Redis);
+                    redis.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+            if (!hasReminders)
+            {
+                builder.UseRedisReminderService(reminders => reminders.ConfigurationOptions = ConfigurationOptions.Parse(storage.Redis));
+            }
+
+            services.TryAddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
+        }
+        else
+        {
+            builder.AddMemoryGrainStorage(StorageOptions.GrainStorageName);
+            if (!hasReminders)
+            {
+                builder.UseInMemoryReminderService();
+            }
+
+            services.TryAddSingleton<IIdempotencyStore, MemoryIdempotencyStore>();
+        }
+
+        // The wake reminder may tick more often than Orleans' default minimum of one minute.
+        services.Configure<ReminderOptions>(options =>
+        {
+            if (storage.WakePeriod < options.MinimumReminderPeriod)
+            {
+                options.MinimumReminderPeriod = storage.WakePeriod;
+            }
+        });
     }
 
     private static IServiceCollection AddWebhookServices(this IServiceCollection services, IConfiguration configuration)
@@ -41,6 +96,9 @@ public static class WebhooksSiloBuilderExtensions
         services.AddSingleton(origin);
         services.BindValidated<WebhookOptions, WebhookOptionsValidator>(origin, WebhookOptions.SectionName);
         services.BindValidated<DeliveryOptions, DeliveryOptionsValidator>(origin, DeliveryOptions.SectionName);
+        services.BindValidated<FailedEventOptions, ReliabilityOptionsValidator>(origin, FailedEventOptions.SectionName);
+        services.BindValidated<IdempotencyOptions, ReliabilityOptionsValidator>(origin, IdempotencyOptions.SectionName);
+        services.BindValidated<StorageOptions, ReliabilityOptionsValidator>(origin, StorageOptions.SectionName);
         services.AddOptions<WebhookPublisherOptions>().Configure(options => origin.Bind(WebhookPublisherOptions.SectionName, options));
 
         services.AddWebhookPublisher();

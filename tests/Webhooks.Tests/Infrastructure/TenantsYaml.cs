@@ -11,7 +11,7 @@ public sealed class TenantsYaml
 
     public string? Topic { get; init; }
 
-    public TenantsYaml Tenant(string id, string endpoint, IReadOnlyDictionary<string, string>? headers = null, bool enabled = true, params string[] excluded)
+    public TenantsYaml Tenant(string id, string endpoint, IReadOnlyDictionary<string, string>? headers = null, bool enabled = true, string[]? retrySchedule = null, params string[] excluded)
     {
         _tenants.Append("    ").Append(Quote(id)).AppendLine(":");
         _tenants.Append("      endpoint: ").AppendLine(Quote(endpoint));
@@ -23,6 +23,11 @@ public sealed class TenantsYaml
             {
                 _tenants.Append("        ").Append(name).Append(": ").AppendLine(Quote(value));
             }
+        }
+
+        if (retrySchedule is not null)
+        {
+            _tenants.Append("      retry_schedule: [").Append(string.Join(", ", retrySchedule)).AppendLine("]");
         }
 
         if (excluded.Length > 0)

@@ -25,11 +25,13 @@ public sealed class WebhookCluster : IAsyncDisposable
         """;
 
     private readonly TempDirectory _files;
+    private readonly FakeLogCollector _logs;
 
-    private WebhookCluster(InProcessTestCluster cluster, TempDirectory files)
+    private WebhookCluster(InProcessTestCluster cluster, TempDirectory files, FakeLogCollector logs)
     {
         Cluster = cluster;
         _files = files;
+        _logs = logs;
     }
 
     public InProcessTestCluster Cluster { get; }
@@ -44,17 +46,19 @@ public sealed class WebhookCluster : IAsyncDisposable
 
     public ITenantWebhookGrain Tenant(string tenantId) => Client.GetGrain<ITenantWebhookGrain>(tenantId);
 
-    /// <summary>Every log record written by the silos.</summary>
-    public IReadOnlyList<FakeLogRecord> SiloLogs => [.. Cluster.Silos.SelectMany(s => s.ServiceProvider.GetFakeLogCollector().GetSnapshot())];
+    /// <summary>Every log record written by the silos, including silos that have stopped.</summary>
+    public IReadOnlyList<FakeLogRecord> SiloLogs => _logs.GetSnapshot();
 
     public static async Task<WebhookCluster> StartAsync(
         TenantsYaml tenants,
         string siloYaml = DefaultSiloYaml,
         short silos = 1,
         Action<ISiloBuilder>? configureSilo = null,
-        Action<WebhookPublisherOptions>? configureClient = null)
+        Action<WebhookPublisherOptions>? configureClient = null,
+        TimeProvider? clock = null)
     {
         var files = new TempDirectory();
+        var logs = new FakeLogCollector();
         var siloPath = files.Write("silo.yaml", siloYaml);
         var tenantsPath = files.Write("tenants.yaml", tenants.ToString());
 
@@ -63,7 +67,14 @@ public sealed class WebhookCluster : IAsyncDisposable
         builder.ConfigureSiloHost((_, host) =>
         {
             host.Configuration.AddWebhooksYamlFile(siloPath).AddWebhooksYamlFile(tenantsPath);
-            host.Logging.AddFakeLogging();
+            host.Logging.AddProvider(new FakeLoggerProvider(logs));
+            if (clock is not null)
+            {
+                // Grain timers and the engine follow the test's clock; Orleans' own upkeep stays on real time.
+                host.Services.AddSingleton(clock);
+                host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+            }
+
             host.Logging.SetMinimumLevel(LogLevel.Debug);
             host.Logging.AddFilter("Orleans", LogLevel.Warning);
             host.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -92,7 +103,7 @@ public sealed class WebhookCluster : IAsyncDisposable
             throw;
         }
 
-        return new WebhookCluster(cluster, files);
+        return new WebhookCluster(cluster, files, logs);
     }
 
     /// <summary>Collects the engine's metrics from the first silo.</summary>
