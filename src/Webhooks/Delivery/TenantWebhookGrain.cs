@@ -33,7 +33,7 @@ internal sealed partial class TenantWebhookGrain(
     WebhookMetrics metrics,
     TimeProvider timeProvider,
     ILogger<TenantWebhookGrain> logger)
-    : Grain, ITenantWebhookGrain, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable
+    : Grain, ITenantWebhookGrain, ITenantRetryTimer, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable
 {
     private const string WakeReminder = "webhooks-wake";
 
@@ -64,7 +64,8 @@ internal sealed partial class TenantWebhookGrain(
     private bool _pumping;
     private bool _deactivating;
     private bool _wakeRegistered;
-    private IGrainTimer? _retryTimer;
+    private ITimer? _retryTimer;
+    private ITenantRetryTimer? _self;
     private DateTimeOffset _retryTimerDue = DateTimeOffset.MaxValue;
 
     // Storage writes: changes mark the state dirty; one write at a time carries every change made before it began.
@@ -93,7 +94,10 @@ internal sealed partial class TenantWebhookGrain(
             Schedule(pending, now);
         }
 
-        _retryTimer = this.RegisterGrainTimer(OnRetryDueAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
+        _self = GrainFactory.GetGrain<ITenantRetryTimer>(_tenantId);
+
+        // The retry timer runs on the engine's clock, which tests replace to run whole schedules in seconds.
+        _retryTimer = timeProvider.CreateTimer(static self => ((TenantWebhookGrain)self!).OnRetryTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         this.RegisterGrainTimer(OnFlushDueAsync, new GrainTimerCreationOptions(_storage.FlushInterval, _storage.FlushInterval) { Interleave = true });
         ExpireFailed(now);
         if (_pending.Count > 0)
@@ -232,6 +236,11 @@ internal sealed partial class TenantWebhookGrain(
     {
         // Start nothing new; let deliveries in flight finish while the runtime allows, then store what is left.
         _deactivating = true;
+        if (_retryTimer is not null)
+        {
+            await _retryTimer.DisposeAsync();
+        }
+
         if (_inFlight.Count > 0)
         {
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -244,21 +253,27 @@ internal sealed partial class TenantWebhookGrain(
             }
         }
 
+        var shuttingDown = reason.ReasonCode == DeactivationReasonCode.ShuttingDown;
         try
         {
-            await FlushAsync(includeHistory: true);
+            // Memory storage is itself a grain, already gone when the silo shuts down: there is nothing to write to.
+            if (_storage.IsDurable || !shuttingDown)
+            {
+                await FlushAsync(includeHistory: true).WaitAsync(cancellationToken);
+            }
+
+            // At shutdown the reminder service is stopping too; a stale reminder unregisters itself on its next tick.
+            if (_pending.Count == 0 && _wakeRegistered && !shuttingDown && await this.GetReminder(WakeReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
         }
         catch (Exception ex)
         {
             LogStorageError(logger, _tenantId, ex);
         }
 
-        if (_pending.Count == 0 && _wakeRegistered && await this.GetReminder(WakeReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-
-        if (_pending.Count > 0 && !_storage.IsDurable && reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        if (_pending.Count > 0 && !_storage.IsDurable && shuttingDown)
         {
             // Memory storage ends with the silo: these events are lost, and that is said out loud.
             _dropped += _pending.Count;
@@ -586,12 +601,27 @@ internal sealed partial class TenantWebhookGrain(
         _retryTimer.Change(wait, Timeout.InfiniteTimeSpan);
     }
 
-    private Task OnRetryDueAsync(CancellationToken cancellationToken)
+    public Task RetryDue()
     {
         _retryTimerDue = DateTimeOffset.MaxValue;
         PromoteDueRetries();
         Pump();
         return Task.CompletedTask;
+    }
+
+    // Runs on a timer thread, outside the grain: it only asks the grain, through a message, to look at its retries.
+    private void OnRetryTimer() => _ = WakeForRetriesAsync();
+
+    private async Task WakeForRetriesAsync()
+    {
+        try
+        {
+            await _self!.RetryDue();
+        }
+        catch (Exception ex)
+        {
+            LogRetryWakeFailed(logger, _tenantId, ex);
+        }
     }
 
     private async Task OnFlushDueAsync(CancellationToken cancellationToken)
@@ -807,6 +837,9 @@ internal sealed partial class TenantWebhookGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId} could not publish its endpoint status")]
     private static partial void LogStatusPublishFailed(ILogger logger, string tenantId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId} could not wake itself for its retries; its reminder will")]
+    private static partial void LogRetryWakeFailed(ILogger logger, string tenantId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream error for tenant {TenantId}")]
     private static partial void LogStreamError(ILogger logger, string tenantId, Exception exception);

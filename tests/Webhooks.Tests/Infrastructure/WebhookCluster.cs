@@ -70,9 +70,10 @@ public sealed class WebhookCluster : IAsyncDisposable
             host.Logging.AddProvider(new FakeLoggerProvider(logs));
             if (clock is not null)
             {
-                // Grain timers and the engine follow the test's clock; Orleans' own upkeep stays on real time.
+                // The engine follows the test's clock; Orleans itself, stream pulling included, stays on real time.
                 host.Services.AddSingleton(clock);
                 host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                host.Services.AddKeyedSingleton(TimeProviderNames.Grains, TimeProvider.System);
             }
 
             host.Logging.SetMinimumLevel(LogLevel.Debug);

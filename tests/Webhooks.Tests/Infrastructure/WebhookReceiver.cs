@@ -13,6 +13,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly ConcurrentDictionary<string, Behavior> _behaviors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly AsyncSignal _signal = new();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -48,6 +49,19 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public int OpenRequests(string tenant) => _open.GetValueOrDefault(tenant);
 
     public void RespondWith(string tenant, HttpStatusCode status) => _behaviors[tenant] = new Behavior(status, Hang: false, TimeSpan.Zero);
+
+    /// <summary>
+    /// The first <paramref name="count"/> requests for <paramref name="tenant"/> get <paramref name="status"/> (with a
+    /// <c>Retry-After</c> when given); later ones get 200.
+    /// </summary>
+    public void FailFirst(string tenant, int count, HttpStatusCode status = HttpStatusCode.InternalServerError, TimeSpan? retryAfter = null) =>
+        _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, TimeSpan.Zero) { FailFirst = count, FailStatus = status, RetryAfter = retryAfter };
+
+    /// <summary>Successful (2xx) deliveries of each event id to <paramref name="tenant"/>.</summary>
+    public IReadOnlyDictionary<string, int> SuccessesFor(string tenant) =>
+        _requests.Where(r => r.Tenant == tenant && r.AnsweredWith is >= 200 and < 300)
+            .GroupBy(r => r.EventId)
+            .ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>Requests for <paramref name="tenant"/> get no answer until the client gives up.</summary>
     public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true, TimeSpan.Zero);
@@ -101,8 +115,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var body = await reader.ReadToEndAsync();
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var behavior = _behaviors.GetValueOrDefault(tenant, Behavior.Ok);
+        var call = _calls.AddOrUpdate(tenant, 1, (_, n) => n + 1);
+        var failing = call <= behavior.FailFirst;
+        var status = failing ? behavior.FailStatus : behavior.Status;
+        if (failing && behavior.RetryAfter is { } retryAfter)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         _open.AddOrUpdate(tenant, 1, (_, n) => n + 1);
-        _requests.Enqueue(new ReceivedRequest(tenant, request.Method, headers, body, DateTimeOffset.UtcNow));
+        _requests.Enqueue(new ReceivedRequest(tenant, request.Method, headers, body, DateTimeOffset.UtcNow) { AnsweredWith = behavior.Hang ? null : (int)status });
         _signal.Pulse();
         try
         {
@@ -121,7 +143,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 await Task.Delay(behavior.Delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
-            return Results.StatusCode((int)behavior.Status);
+            return Results.StatusCode((int)status);
         }
         finally
         {
@@ -133,5 +155,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private sealed record Behavior(HttpStatusCode Status, bool Hang, TimeSpan Delay)
     {
         public static readonly Behavior Ok = new(HttpStatusCode.OK, Hang: false, TimeSpan.Zero);
+
+        public int FailFirst { get; init; }
+
+        public HttpStatusCode FailStatus { get; init; }
+
+        public TimeSpan? RetryAfter { get; init; }
     }
 }

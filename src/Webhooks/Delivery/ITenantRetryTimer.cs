@@ -1,0 +1,11 @@
+using Orleans.Concurrency;
+
+namespace Webhooks.Delivery;
+
+/// <summary>How a tenant grain's retry timer, which fires outside the grain, hands the work back to it.</summary>
+internal interface ITenantRetryTimer : IGrainWithStringKey
+{
+    /// <summary>Moves the retries that are due to delivery.</summary>
+    [OneWay]
+    Task RetryDue();
+}
