@@ -37,6 +37,7 @@ internal static class SiloApplication
         var app = builder.Build();
         app.MapHealthChecks("/healthz");
         app.MapEventIngest();
+        app.MapTenantOperations();
         if (development.Receiver)
         {
             app.MapDevelopmentReceiver();
