@@ -35,17 +35,61 @@ public sealed class RedisServer : IAsyncDisposable
         Process process;
         try
         {
+            await EnsureInstalledAsync();
             process = Process.Start(start)!;
         }
-        catch (Win32Exception ex)
+        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
         {
             directory.Dispose();
-            throw new InvalidOperationException("redis-server is not installed; install it with 'apt-get install -y redis-server'.", ex);
+            throw new InvalidOperationException("redis-server is not installed and could not be installed; install it with 'apt-get install -y redis-server'.", ex);
         }
 
         var server = new RedisServer(process, directory, port);
         await Eventually.Until(server.PingAsync, $"redis-server to answer on port {port}", TimeSpan.FromSeconds(20));
         return server;
+    }
+
+    private static readonly SemaphoreSlim InstallLock = new(1, 1);
+
+    // A fresh machine has no redis-server: install it once, as root or through non-interactive sudo.
+    private static async Task EnsureInstalledAsync()
+    {
+        await InstallLock.WaitAsync();
+        try
+        {
+            if (await RunAsync("sh", "-c", "command -v redis-server") == 0)
+            {
+                return;
+            }
+
+            var asRoot = await RunAsync("sh", "-c", "[ \"$(id -u)\" -eq 0 ]") == 0;
+            string[] prefix = asRoot ? [] : ["sudo", "-n"];
+            await RunAsync([.. prefix, "apt-get", "update", "-qq"]);
+            if (await RunAsync([.. prefix, "apt-get", "install", "-y", "-qq", "redis-server"]) != 0)
+            {
+                throw new InvalidOperationException("apt-get could not install redis-server.");
+            }
+        }
+        finally
+        {
+            InstallLock.Release();
+        }
+    }
+
+    private static async Task<int> RunAsync(params string[] command)
+    {
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+        using var process = Process.Start(start)!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
