@@ -46,7 +46,7 @@ public sealed class StorageOptions
     [ConfigurationKeyName("redis")]
     public string Redis { get; set; } = "localhost:6379";
 
-    /// <summary>With memory storage, and for attempt history, how often changed state is written.</summary>
+    /// <summary>With Redis storage, how often the attempt history is written (other state is written as it changes).</summary>
     [ConfigurationKeyName("flush_interval")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 

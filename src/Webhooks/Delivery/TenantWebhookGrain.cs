@@ -98,7 +98,9 @@ internal sealed partial class TenantWebhookGrain(
 
         // The retry timer runs on the engine's clock, which tests replace to run whole schedules in seconds.
         _retryTimer = timeProvider.CreateTimer(static self => ((TenantWebhookGrain)self!).OnRetryTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        this.RegisterGrainTimer(OnFlushDueAsync, new GrainTimerCreationOptions(_storage.FlushInterval, _storage.FlushInterval) { Interleave = true });
+        // Memory storage only matters across deactivations, which write everything anyway: it needs no periodic writes.
+        var housekeeping = _storage.IsDurable ? _storage.FlushInterval : TimeSpan.FromMinutes(1);
+        this.RegisterGrainTimer(OnHousekeepingDueAsync, new GrainTimerCreationOptions(housekeeping, housekeeping) { Interleave = true });
         ExpireFailed(now);
         if (_pending.Count > 0)
         {
@@ -624,10 +626,10 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    private async Task OnFlushDueAsync(CancellationToken cancellationToken)
+    private async Task OnHousekeepingDueAsync(CancellationToken cancellationToken)
     {
         ExpireFailed(Now);
-        if (_dirty || _historyDirty)
+        if (_storage.IsDurable && (_dirty || _historyDirty))
         {
             try
             {
@@ -660,7 +662,7 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    // With durable storage, returns once the change is stored; with memory storage, it is stored shortly after.
+    // With durable storage, returns once the change is stored; memory storage is written when the grain deactivates.
     private async Task PersistAsync()
     {
         if (_storage.IsDurable)
