@@ -7,7 +7,7 @@ namespace Webhooks;
 public static class WebhookEventRules
 {
     /// <summary>The longest tenant id or event id accepted.</summary>
-    public const int MaxIdLength = 256;
+    public const int MaxIdLength = 128;
 
     /// <summary>Assigns a UUID to an event without an id, and the current UTC time to one without a timestamp.</summary>
     public static WebhookEvent Normalize(WebhookEvent webhookEvent, TimeProvider timeProvider)
@@ -33,8 +33,20 @@ public static class WebhookEventRules
     {
         ArgumentNullException.ThrowIfNull(webhookEvent);
         var errors = new List<WebhookValidationError>();
-        CheckIdentifier(errors, "tenant_id", webhookEvent.TenantId, required: true);
-        CheckIdentifier(errors, "id", webhookEvent.Id, required: false);
+        if (string.IsNullOrEmpty(webhookEvent.TenantId))
+        {
+            errors.Add(new("tenant_id", "is required"));
+        }
+        else if (TenantIdProblem(webhookEvent.TenantId) is { } tenantProblem)
+        {
+            errors.Add(new("tenant_id", tenantProblem));
+        }
+
+        if (!string.IsNullOrEmpty(webhookEvent.Id) && EventIdProblem(webhookEvent.Id) is { } idProblem)
+        {
+            errors.Add(new("id", idProblem));
+        }
+
         if (string.IsNullOrEmpty(webhookEvent.EventName))
         {
             errors.Add(new("event_name", "is required"));
@@ -62,30 +74,36 @@ public static class WebhookEventRules
         }
     }
 
-    private static void CheckIdentifier(List<WebhookValidationError> errors, string field, string? value, bool required)
+    /// <summary>
+    /// What is wrong with a tenant id, or null: it has 1 to 128 characters, each a letter, a digit, or one of
+    /// <c>- _ . :</c>, so that it is safe in URLs, logs, stream keys and storage keys.
+    /// </summary>
+    public static string? TenantIdProblem(string tenantId)
     {
-        if (string.IsNullOrEmpty(value))
+        ArgumentNullException.ThrowIfNull(tenantId);
+        if (tenantId.Length is 0 or > MaxIdLength)
         {
-            if (required)
-            {
-                errors.Add(new(field, "is required"));
-            }
-
-            return;
+            return $"must have 1 to {MaxIdLength} characters";
         }
 
-        if (string.IsNullOrWhiteSpace(value))
+        return tenantId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')
+            ? null
+            : "may hold only letters, digits, '-', '_', '.' and ':'";
+    }
+
+    /// <summary>
+    /// What is wrong with an event id, or null: it has 1 to 128 visible ASCII characters, since it is sent as the
+    /// <c>webhook-id</c> header and signed.
+    /// </summary>
+    public static string? EventIdProblem(string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(eventId);
+        if (eventId.Length is 0 or > MaxIdLength)
         {
-            errors.Add(new(field, "must not be blank"));
+            return $"must have 1 to {MaxIdLength} characters";
         }
-        else if (value.Length > MaxIdLength)
-        {
-            errors.Add(new(field, $"is {value.Length} characters long; the limit is {MaxIdLength}"));
-        }
-        else if (value.Any(char.IsControl))
-        {
-            errors.Add(new(field, "must not contain control characters"));
-        }
+
+        return eventId.All(c => c is > ' ' and <= '~') ? null : "may hold only visible ASCII characters, without spaces";
     }
 
     // Echoes a caller's value back in an error without letting it forge log lines or run on forever.

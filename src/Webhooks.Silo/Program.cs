@@ -1,4 +1,5 @@
 using Webhooks.Silo.Hosting;
 
 // Webhooks.Orleans silo: parses the command line, loads silo.yaml and tenants.yaml, then runs the silo with its HTTP API.
-return await SiloCommand.Create().Parse(args).InvokeAsync();
+// The host handles SIGTERM itself, giving grains time to finish deliveries and store the rest.
+return await SiloCommand.Create().Parse(args).InvokeAsync(new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null });

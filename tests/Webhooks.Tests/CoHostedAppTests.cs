@@ -20,6 +20,7 @@ public sealed class CoHostedAppTests : IAsyncLifetime
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection([KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8")]);
         builder.Configuration.AddWebhooksYamlFile(tenantsPath);
         builder.Services.AddWebhookPayloadBuilder<PriceWithCurrencyBuilder>();
         builder.UseOrleans(silo => silo

@@ -28,6 +28,8 @@ public sealed class DurabilityTests : IAsyncLifetime
               timeout: 00:00:30
               max_concurrency: 2
               retry_schedule: [00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02, 00:00:02]
+            security:
+              allowed_networks: [127.0.0.0/8]
             storage:
               provider: redis
               redis: {_redis.ConnectionString}

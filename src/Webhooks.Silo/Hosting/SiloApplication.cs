@@ -2,6 +2,7 @@ using System.Text.Json;
 using Webhooks.Configuration;
 using Webhooks.Hosting;
 using Webhooks.Silo.Http;
+using Webhooks.Silo.Security;
 
 namespace Webhooks.Silo.Hosting;
 
@@ -20,6 +21,15 @@ internal static class SiloApplication
         builder.Configuration.GetSection(SiloHostOptions.SectionName).Bind(siloOptions);
         var development = new DevelopmentOptions();
         builder.Configuration.GetSection(DevelopmentOptions.SectionName).Bind(development);
+        var limits = new IngestLimitsOptions();
+        new ConfigurationOrigin(builder.Configuration).Bind(IngestLimitsOptions.SectionName, limits);
+        var apiKeys = ApiKeys.Load(builder.Configuration, (builder.Configuration["urls"] ?? DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
+
+        // The envelope around a payload is small; a body far beyond the payload limit is cut off while it is read.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxPayloadBytes + (64 * 1024));
+
+        // Time for grains to finish deliveries in flight and store the rest when the process is asked to stop.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromMinutes(1));
 
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
@@ -28,6 +38,7 @@ internal static class SiloApplication
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddProblemDetails();
+        builder.Services.AddApiKeyAuthorization(apiKeys);
         builder.Services.AddHealthChecks();
         if (development.Receiver)
         {
@@ -35,9 +46,12 @@ internal static class SiloApplication
         }
 
         var app = builder.Build();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthChecks("/healthz");
-        app.MapEventIngest();
-        app.MapTenantOperations();
+        app.MapEventIngest().RequireAuthorization(ApiPolicies.Publish);
+        app.MapTenantOperations().RequireAuthorization(ApiPolicies.Admin);
         if (development.Receiver)
         {
             app.MapDevelopmentReceiver();

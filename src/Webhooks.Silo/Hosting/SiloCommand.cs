@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Webhooks.Configuration;
+using Webhooks.Security;
 
 namespace Webhooks.Silo.Hosting;
 
@@ -29,6 +30,10 @@ internal static class SiloCommand
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((result, cancellationToken) => RunAsync(ToStartup(result), cancellationToken));
+
+        var secret = new Command("secret", "Prints a new Standard Webhooks signing secret (whsec_…) for a tenant's 'secret'.");
+        secret.SetAction(result => result.InvocationConfiguration.Output.WriteLine(SigningSecret.Generate()));
+        command.Subcommands.Add(secret);
         return command;
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class DevelopmentReceiver(TimeProvider timeProvider, ILo
         var delivery = new ReceivedDelivery(
             timeProvider.GetUtcNow(),
             "/" + (path ?? ""),
-            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            request.Headers.ToDictionary(h => h.Key, h => Shown(h.Key, h.Value.ToString()), StringComparer.OrdinalIgnoreCase),
             body ?? JsonValue.Create(text));
         _received.Enqueue(delivery);
         while (_received.Count > Capacity && _received.TryDequeue(out _))
@@ -45,6 +45,14 @@ internal sealed partial class DevelopmentReceiver(TimeProvider timeProvider, ILo
         LogReceived(logger, delivery.Path, body?["event_name"]?.ToString(), body?["id"]?.ToString(), body?["tenant_id"]?.ToString(), text);
         return TypedResults.Ok();
     }
+
+    // Tenant headers and signatures are secrets: the receiver shows that they arrived, not what they hold.
+    private static readonly HashSet<string> ShownHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "User-Agent", "Content-Type", "Content-Length", "webhook-id", "webhook-timestamp", "traceparent", "tracestate",
+    };
+
+    private static string Shown(string name, string value) => ShownHeaders.Contains(name) ? value : "[redacted]";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Development receiver got {EventName} {EventId} for tenant {TenantId} at {Path}: {Body}")]
     private static partial void LogReceived(ILogger logger, string path, string? eventName, string? eventId, string? tenantId, string body);

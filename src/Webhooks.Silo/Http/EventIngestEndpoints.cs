@@ -1,5 +1,9 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Webhooks.Configuration;
+using Webhooks.Payloads;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Webhooks.Silo.Http;
@@ -7,26 +11,31 @@ namespace Webhooks.Silo.Http;
 /// <summary><c>POST /v1/events</c>: publish an event over HTTP.</summary>
 internal static class EventIngestEndpoints
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
-
-    public static IEndpointRouteBuilder MapEventIngest(this IEndpointRouteBuilder endpoints)
-    {
+    public static RouteHandlerBuilder MapEventIngest(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/v1/events", PublishAsync)
             .WithName("PublishEvent")
             .WithSummary("Publishes an event to its tenant's webhook endpoint.");
-        return endpoints;
-    }
 
-    private static async Task<IResult> PublishAsync(HttpRequest request, IWebhookPublisher publisher, CancellationToken cancellationToken)
+    private static async Task<IResult> PublishAsync(HttpRequest request, IWebhookPublisher publisher, IOptions<IngestLimitsOptions> limits, CancellationToken cancellationToken)
     {
+        var limit = limits.Value;
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, ParseOptions, cancellationToken);
+            // One level for the envelope around the payload.
+            document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = limit.MaxJsonDepth + 1 }, cancellationToken);
+        }
+        catch (JsonException ex) when (JsonDepth.Exceeded(ex))
+        {
+            return Invalid(new Dictionary<string, string[]> { ["payload"] = [$"nests deeper than {limit.MaxJsonDepth} levels"] });
         }
         catch (JsonException ex)
         {
             return Invalid(new Dictionary<string, string[]> { ["body"] = [$"is not valid JSON: {ex.Message}"] });
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(limit);
         }
 
         using (document)
@@ -36,6 +45,11 @@ internal static class EventIngestEndpoints
             if (webhookEvent is null)
             {
                 return Invalid(errors);
+            }
+
+            if (Encoding.UTF8.GetByteCount(webhookEvent.Payload) > limit.MaxPayloadBytes)
+            {
+                return TooLarge(limit);
             }
 
             try
@@ -142,6 +156,12 @@ internal static class EventIngestEndpoints
     private static bool HasOffset(string text) =>
         text.EndsWith('Z') || text.EndsWith('z')
         || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+
+    private static IResult TooLarge(IngestLimitsOptions limit) => TypedResults.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Payload too large",
+        detail: $"The payload is larger than ingest.max_payload_bytes ({limit.MaxPayloadBytes} bytes).",
+        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["payload"] = [$"is larger than {limit.MaxPayloadBytes} bytes"] } });
 
     private static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "Invalid webhook event");

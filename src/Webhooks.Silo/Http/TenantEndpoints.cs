@@ -8,7 +8,7 @@ internal static class TenantEndpoints
 {
     private const int DefaultAttemptLimit = 100;
 
-    public static IEndpointRouteBuilder MapTenantOperations(this IEndpointRouteBuilder endpoints)
+    public static RouteGroupBuilder MapTenantOperations(this IEndpointRouteBuilder endpoints)
     {
         var tenant = endpoints.MapGroup("/v1/tenants/{tenant}");
         tenant.MapGet("/failed", (string tenant, IGrainFactory grains) => Grain(grains, tenant).GetFailed())
@@ -21,7 +21,7 @@ internal static class TenantEndpoints
             .WithSummary("Whether the tenant's endpoint receives deliveries, and its run of failures.");
         tenant.MapPost("/enable", (string tenant, IGrainFactory grains) => Grain(grains, tenant).Enable())
             .WithSummary("Enables a disabled endpoint; failed events stay failed until replayed.");
-        return endpoints;
+        return tenant;
     }
 
     private static async Task<IResult> ReplayAsync(string tenant, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ using Microsoft.Extensions.FileProviders;
 namespace Webhooks.Configuration;
 
 /// <summary>Names where a configuration value came from, so that an error can point at the file to fix.</summary>
-internal sealed class ConfigurationOrigin(IConfiguration configuration)
+public sealed class ConfigurationOrigin(IConfiguration configuration)
 {
     /// <summary>The raw configuration the engine was set up with.</summary>
     public IConfiguration Configuration { get; } = configuration;

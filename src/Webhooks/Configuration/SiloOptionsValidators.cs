@@ -76,3 +76,27 @@ internal static class RetrySchedules
         _ => null,
     };
 }
+
+/// <summary>Checks the <c>security</c> section of <c>silo.yaml</c>.</summary>
+internal sealed class SecurityOptionsValidator(ConfigurationOrigin origin) : IValidateOptions<Security.SecurityOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Security.SecurityOptions options)
+    {
+        var checks = new SectionChecks(origin, Security.SecurityOptions.SectionName);
+        foreach (var network in options.AllowedNetworks)
+        {
+            checks.Check(System.Net.IPNetwork.TryParse(network, out _), "allowed_networks", $"'{network}' is not a network in CIDR form, such as 10.1.0.0/16");
+        }
+
+        return checks.Result;
+    }
+}
+
+/// <summary>Checks the limits of the <c>ingest</c> section of <c>silo.yaml</c>.</summary>
+internal sealed class IngestLimitsValidator(ConfigurationOrigin origin) : IValidateOptions<IngestLimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, IngestLimitsOptions options) => new SectionChecks(origin, IngestLimitsOptions.SectionName)
+        .Check(options.MaxPayloadBytes is >= 1024 and <= 16 * 1024 * 1024, "max_payload_bytes", "must be between 1024 and 16777216")
+        .Check(options.MaxJsonDepth is >= 2 and <= 256, "max_json_depth", "must be between 2 and 256")
+        .Result;
+}

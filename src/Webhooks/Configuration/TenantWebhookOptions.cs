@@ -24,4 +24,26 @@ public sealed class TenantWebhookOptions
     /// <summary>This tenant's own waits before each retry, instead of <c>delivery.retry_schedule</c>.</summary>
     [ConfigurationKeyName("retry_schedule")]
     public List<TimeSpan>? RetrySchedule { get; set; }
+
+    /// <summary>
+    /// The Standard Webhooks signing secret (<c>whsec_…</c>); deliveries are signed when it is set. Like header values, it
+    /// may be <c>${env:NAME}</c> or <c>${file:/path}</c>.
+    /// </summary>
+    [ConfigurationKeyName("secret")]
+    public string? Secret { get; set; }
+
+    /// <summary>Secrets being rotated out: each still signs, beside <see cref="Secret"/>, until it expires.</summary>
+    [ConfigurationKeyName("previous_secrets")]
+    public List<PreviousSecretOptions> PreviousSecrets { get; set; } = [];
+}
+
+/// <summary>A signing secret being rotated out, under <c>previous_secrets</c>.</summary>
+public sealed class PreviousSecretOptions
+{
+    [ConfigurationKeyName("secret")]
+    public string? Secret { get; set; }
+
+    /// <summary>When it stops signing. Required.</summary>
+    [ConfigurationKeyName("expires_at")]
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

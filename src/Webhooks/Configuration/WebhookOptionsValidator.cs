@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Security;
 
 namespace Webhooks.Configuration;
 
 /// <summary>Checks <c>tenants.yaml</c> at start-up; every failure names the file, the tenant and the field.</summary>
-internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IValidateOptions<WebhookOptions>
+internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin, IOptions<SecurityOptions> security) : IValidateOptions<WebhookOptions>
 {
     private static readonly string[] WebhookKeys = ["enabled", "topic", "tenants"];
-    private static readonly string[] TenantKeys = ["endpoint", "headers", "enabled", "excluded_events", "retry_schedule"];
+    private static readonly string[] TenantKeys = ["endpoint", "headers", "enabled", "excluded_events", "retry_schedule", "secret", "previous_secrets"];
 
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {
@@ -21,6 +22,11 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
         if (string.IsNullOrWhiteSpace(options.Topic) || options.Topic.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
         {
             failures.Add($"{origin.Describe($"{section}:topic")}: field '{section}.topic' must be a non-empty name without spaces");
+        }
+
+        foreach (var (tenantId, field, problem) in options.UnresolvedReferences)
+        {
+            failures.Add($"{origin.Describe($"{section}:tenants:{tenantId}")}: tenant '{tenantId}', field '{field}': {problem}");
         }
 
         // Walk the tenants as written, not as bound: the binder silently drops an entry it cannot read.
@@ -44,9 +50,9 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
             return;
         }
 
-        if (tenantId.Length > WebhookEventRules.MaxIdLength || tenantId.Any(char.IsControl))
+        if (WebhookEventRules.TenantIdProblem(tenantId) is { } idProblem)
         {
-            Fail("tenants", $"the tenant id must be at most {WebhookEventRules.MaxIdLength} characters without control characters");
+            failures.Add($"{file}: tenant '{tenantId}': the tenant id {idProblem}");
         }
 
         foreach (var unknown in UnknownKeys(path, TenantKeys))
@@ -79,11 +85,34 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
         }
         else if (!Uri.TryCreate(tenant.Endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
         {
-            Fail("endpoint", $"'{tenant.Endpoint}' is not an absolute http(s) URL");
+            Fail("endpoint", $"'{WithoutQuery(tenant.Endpoint)}' is not an absolute http(s) URL");
         }
         else if (uri.UserInfo.Length > 0)
         {
             Fail("endpoint", "must not carry credentials; put them in 'headers'");
+        }
+        else if (security.Value.RequireHttps && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            Fail("endpoint", "must be https, as security.require_https is set");
+        }
+
+        if (tenant.Secret is not null && SigningSecret.TryDecode(tenant.Secret, out var secretProblem) is null)
+        {
+            Fail("secret", secretProblem!);
+        }
+
+        for (var i = 0; i < tenant.PreviousSecrets.Count; i++)
+        {
+            var previous = tenant.PreviousSecrets[i];
+            if (previous.Secret is not null && SigningSecret.TryDecode(previous.Secret, out var previousProblem) is null)
+            {
+                Fail($"previous_secrets.{i}.secret", previousProblem!);
+            }
+
+            if (previous.ExpiresAt is null)
+            {
+                Fail($"previous_secrets.{i}.expires_at", "is required: a rotated-out secret signs until it expires");
+            }
         }
 
         foreach (var excluded in tenant.ExcludedEvents)
@@ -106,6 +135,13 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin) : IVal
                 Fail($"headers.{header}", problem);
             }
         }
+    }
+
+    // A query string may carry a token: an error shows what comes before it.
+    private static string WithoutQuery(string endpoint)
+    {
+        var shown = endpoint.Split('?', 2)[0];
+        return shown.Length > 100 ? shown[..100] + "…" : shown;
     }
 
     private IEnumerable<string> UnknownKeys(string path, string[] known) =>

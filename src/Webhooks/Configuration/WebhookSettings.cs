@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Webhooks.Security;
 
 namespace Webhooks.Configuration;
 
@@ -34,20 +35,68 @@ internal sealed class WebhookSettings
     }
 }
 
-/// <summary>One tenant's compiled endpoint.</summary>
-internal sealed record TenantEndpoint(
-    string TenantId,
-    Uri? Endpoint,
-    KeyValuePair<string, string>[] Headers,
-    bool Enabled,
-    FrozenSet<string> ExcludedEvents,
-    IReadOnlyList<TimeSpan>? RetrySchedule)
+/// <summary>One tenant's compiled endpoint. Holds secrets: its text form shows the tenant and endpoint only.</summary>
+internal sealed class TenantEndpoint
 {
-    public static TenantEndpoint Compile(string tenantId, TenantWebhookOptions options) => new(
-        tenantId,
-        string.IsNullOrWhiteSpace(options.Endpoint) ? null : new Uri(options.Endpoint, UriKind.Absolute),
-        [.. options.Headers.Select(header => KeyValuePair.Create(header.Key, header.Value ?? ""))],
-        options.Enabled,
-        options.ExcludedEvents.ToFrozenSet(StringComparer.Ordinal),
-        options.RetrySchedule?.ToArray());
+    private readonly SigningKey[] _signingKeys;
+
+    private TenantEndpoint(string tenantId, Uri? endpoint, KeyValuePair<string, string>[] headers, bool enabled, FrozenSet<string> excludedEvents, IReadOnlyList<TimeSpan>? retrySchedule, SigningKey[] signingKeys)
+    {
+        TenantId = tenantId;
+        Endpoint = endpoint;
+        Headers = headers;
+        Enabled = enabled;
+        ExcludedEvents = excludedEvents;
+        RetrySchedule = retrySchedule;
+        _signingKeys = signingKeys;
+    }
+
+    public string TenantId { get; }
+
+    public Uri? Endpoint { get; }
+
+    public KeyValuePair<string, string>[] Headers { get; }
+
+    public bool Enabled { get; }
+
+    public FrozenSet<string> ExcludedEvents { get; }
+
+    public IReadOnlyList<TimeSpan>? RetrySchedule { get; }
+
+    public bool Signs => _signingKeys.Length > 0;
+
+    /// <summary>The keys that sign at <paramref name="now"/>: the current secret and the rotated-out ones not yet expired.</summary>
+    public IReadOnlyList<byte[]> SigningKeysAt(DateTimeOffset now) =>
+        [.. _signingKeys.Where(key => key.ExpiresAt is null || key.ExpiresAt > now).Select(key => key.Key)];
+
+    /// <summary>Compiles validated options, whose secret references are already resolved.</summary>
+    public static TenantEndpoint Compile(string tenantId, TenantWebhookOptions options)
+    {
+        var keys = new List<SigningKey>();
+        if (SigningSecret.TryDecode(options.Secret, out _) is { } current)
+        {
+            keys.Add(new SigningKey(current, null));
+        }
+
+        foreach (var previous in options.PreviousSecrets)
+        {
+            if (SigningSecret.TryDecode(previous.Secret, out _) is { } key)
+            {
+                keys.Add(new SigningKey(key, previous.ExpiresAt));
+            }
+        }
+
+        return new(
+            tenantId,
+            string.IsNullOrWhiteSpace(options.Endpoint) ? null : new Uri(options.Endpoint, UriKind.Absolute),
+            [.. options.Headers.Select(header => KeyValuePair.Create(header.Key, header.Value ?? ""))],
+            options.Enabled,
+            options.ExcludedEvents.ToFrozenSet(StringComparer.Ordinal),
+            options.RetrySchedule?.ToArray(),
+            [.. keys]);
+    }
+
+    public override string ToString() => $"{TenantId} -> {Endpoint?.GetLeftPart(UriPartial.Path)}";
+
+    private sealed record SigningKey(byte[] Key, DateTimeOffset? ExpiresAt);
 }

@@ -19,5 +19,8 @@ internal static class DeliveryOutcomes
     public const string HttpError = "http_error";
     public const string Timeout = "timeout";
     public const string ConnectionError = "connection_error";
+
+    /// <summary>The engine would not connect: the SSRF guard blocked the endpoint's address.</summary>
+    public const string Refused = "refused";
     public const string Error = "error";
 }

@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using System.Globalization;
 using Webhooks.Configuration;
+using Webhooks.Security;
 
 namespace Webhooks.Delivery;
 
@@ -46,6 +48,10 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         {
             return new(DeliveryOutcomes.Timeout, null, $"no response within {_options.Timeout}", timeProvider.GetElapsedTime(started), null);
         }
+        catch (HttpRequestException ex) when (FindRefusal(ex) is { } refusal)
+        {
+            return new(DeliveryOutcomes.Refused, null, refusal.Message, timeProvider.GetElapsedTime(started), null);
+        }
         catch (HttpRequestException ex)
         {
             return new(DeliveryOutcomes.ConnectionError, null, Describe(ex), timeProvider.GetElapsedTime(started), null);
@@ -54,10 +60,21 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
 
     private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload)
     {
-        var content = new ByteArrayContent(WebhookRequestBody.Write(webhookEvent, payload));
+        var body = WebhookRequestBody.Write(webhookEvent, payload);
+        var content = new ByteArrayContent(body);
         content.Headers.ContentType = JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, tenant.Endpoint) { Content = content };
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+        if (tenant.Signs)
+        {
+            // Signed per attempt: the id stays the same across retries, the timestamp is the attempt's own.
+            var now = timeProvider.GetUtcNow();
+            var timestamp = now.ToUnixTimeSeconds();
+            request.Headers.TryAddWithoutValidation(WebhookSigner.IdHeader, webhookEvent.Id);
+            request.Headers.TryAddWithoutValidation(WebhookSigner.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+            request.Headers.TryAddWithoutValidation(WebhookSigner.SignatureHeader, WebhookSigner.Sign(tenant.SigningKeysAt(now), webhookEvent.Id, timestamp, body));
+        }
+
         foreach (var (name, value) in tenant.Headers)
         {
             // Headers such as Content-Language belong to the content, the rest to the request.
@@ -101,6 +118,19 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         { Date: { } date } => date > timeProvider.GetUtcNow() ? date - timeProvider.GetUtcNow() : TimeSpan.Zero,
         _ => null,
     };
+
+    private static DeliveryRefusedException? FindRefusal(Exception ex)
+    {
+        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is DeliveryRefusedException refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
+    }
 
     private static string Describe(HttpRequestException ex)
     {

@@ -11,6 +11,7 @@ using Webhooks.Configuration;
 using Webhooks.Delivery;
 using Webhooks.Ingest;
 using Webhooks.Payloads;
+using Webhooks.Security;
 
 namespace Webhooks.Hosting;
 
@@ -94,7 +95,10 @@ public static class WebhooksSiloBuilderExtensions
     {
         var origin = new ConfigurationOrigin(configuration);
         services.AddSingleton(origin);
-        services.BindValidated<WebhookOptions, WebhookOptionsValidator>(origin, WebhookOptions.SectionName);
+        services.BindValidated<WebhookOptions, WebhookOptionsValidator>(origin, WebhookOptions.SectionName, options => options.ResolveSecretReferences());
+        services.BindValidated<SecurityOptions, SecurityOptionsValidator>(origin, SecurityOptions.SectionName);
+        services.BindValidated<IngestLimitsOptions, IngestLimitsValidator>(origin, IngestLimitsOptions.SectionName);
+        services.TryAddSingleton<NetworkPolicy>();
         services.BindValidated<DeliveryOptions, DeliveryOptionsValidator>(origin, DeliveryOptions.SectionName);
         services.BindValidated<FailedEventOptions, ReliabilityOptionsValidator>(origin, FailedEventOptions.SectionName);
         services.BindValidated<IdempotencyOptions, ReliabilityOptionsValidator>(origin, IdempotencyOptions.SectionName);
@@ -108,6 +112,11 @@ public static class WebhooksSiloBuilderExtensions
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
+                // Every connection goes through the SSRF guard, which judges the address resolved at connect time.
+                ConnectCallback = provider.GetRequiredService<NetworkPolicy>() is var policy
+                    ? (context, cancellationToken) => policy.ConnectAsync(context.DnsEndPoint, cancellationToken)
+                    : null,
+
                 // A redirect is a failed delivery: following it would send the tenant's headers somewhere else.
                 AllowAutoRedirect = false,
                 UseCookies = false,
@@ -123,12 +132,16 @@ public static class WebhooksSiloBuilderExtensions
         return services;
     }
 
-    private static void BindValidated<TOptions, TValidator>(this IServiceCollection services, ConfigurationOrigin origin, string section)
+    private static void BindValidated<TOptions, TValidator>(this IServiceCollection services, ConfigurationOrigin origin, string section, Action<TOptions>? afterBind = null)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
         services.AddOptions<TOptions>()
-            .Configure(options => origin.Bind(section, options))
+            .Configure(options =>
+            {
+                origin.Bind(section, options);
+                afterBind?.Invoke(options);
+            })
             .ValidateOnStart();
         services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(origin.Configuration.GetSection(section)));
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();

@@ -77,10 +77,15 @@ public sealed class SiloHost : IAsyncDisposable
             $"--orleans:silo_port={FreePorts.Next()}",
             $"--orleans:gateway_port={FreePorts.Next()}",
             "--Logging:LogLevel:Default=Warning",
+            .. LoopbackAllowed(siloYaml),
             .. extraArgs,
         ];
         return SiloApplication.Build(SiloCommand.ToStartup(SiloCommand.Create().Parse(args)));
     }
+
+    // Test receivers listen on 127.0.0.1, which the SSRF guard blocks unless the test's silo.yaml says otherwise.
+    private static string[] LoopbackAllowed(string siloYaml) =>
+        siloYaml.Contains("allowed_networks", StringComparison.Ordinal) ? [] : ["--security:allowed_networks:0=127.0.0.0/8"];
 
     public async ValueTask DisposeAsync()
     {

@@ -55,7 +55,8 @@ public sealed class WebhookCluster : IAsyncDisposable
         short silos = 1,
         Action<ISiloBuilder>? configureSilo = null,
         Action<WebhookPublisherOptions>? configureClient = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null,
+        bool allowLoopback = true)
     {
         var files = new TempDirectory();
         var logs = new FakeLogCollector();
@@ -66,6 +67,12 @@ public sealed class WebhookCluster : IAsyncDisposable
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSiloHost((_, host) =>
         {
+            if (allowLoopback)
+            {
+                // Test receivers listen on 127.0.0.1, which the SSRF guard blocks by default.
+                host.Configuration.AddInMemoryCollection([KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8")]);
+            }
+
             host.Configuration.AddWebhooksYamlFile(siloPath).AddWebhooksYamlFile(tenantsPath);
             host.Logging.AddProvider(new FakeLoggerProvider(logs));
             if (clock is not null)
