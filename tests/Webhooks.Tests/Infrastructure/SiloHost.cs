@@ -42,13 +42,13 @@ public sealed class SiloHost : IAsyncDisposable
     }
 
     /// <summary>Builds and starts a silo expected to refuse its configuration; returns the operator's error text.</summary>
-    public static async Task<string> FailToStartAsync(string? tenantsYaml, string siloYaml = "", Action<TempDirectory>? arrange = null)
+    public static async Task<string> FailToStartAsync(string? tenantsYaml, string siloYaml = "", Action<TempDirectory>? arrange = null, params string[] extraArgs)
     {
         using var files = new TempDirectory();
         arrange?.Invoke(files);
         var exception = await Record.ExceptionAsync(async () =>
         {
-            await using var app = Build(files, tenantsYaml, siloYaml, ReserveAddress());
+            await using var app = Build(files, tenantsYaml, siloYaml, ReserveAddress(), extraArgs);
             await app.StartAsync();
             await app.StopAsync();
         });

@@ -3,7 +3,7 @@ using System.Text;
 namespace Webhooks.Tests.Infrastructure;
 
 /// <summary>Writes a <c>tenants.yaml</c> for a test.</summary>
-public sealed class TenantsYaml
+public class TenantsYaml
 {
     private readonly StringBuilder _tenants = new();
 

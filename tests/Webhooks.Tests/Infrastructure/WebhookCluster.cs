@@ -56,7 +56,8 @@ public sealed class WebhookCluster : IAsyncDisposable
         Action<ISiloBuilder>? configureSilo = null,
         Action<WebhookPublisherOptions>? configureClient = null,
         TimeProvider? clock = null,
-        bool allowLoopback = true)
+        bool allowLoopback = true,
+        LogLevel logLevel = LogLevel.Debug)
     {
         var files = new TempDirectory();
         var logs = new FakeLogCollector();
@@ -83,10 +84,14 @@ public sealed class WebhookCluster : IAsyncDisposable
                 host.Services.AddKeyedSingleton(TimeProviderNames.Grains, TimeProvider.System);
             }
 
-            host.Logging.SetMinimumLevel(LogLevel.Debug);
-            host.Logging.AddFilter("Orleans", LogLevel.Warning);
-            host.Logging.AddFilter("Microsoft", LogLevel.Warning);
-            host.Logging.AddFilter("Polly", LogLevel.Warning);
+            host.Logging.SetMinimumLevel(logLevel);
+            if (logLevel > LogLevel.Trace)
+            {
+                host.Logging.AddFilter("Orleans", LogLevel.Warning);
+                host.Logging.AddFilter("Microsoft", LogLevel.Warning);
+                host.Logging.AddFilter("Polly", LogLevel.Warning);
+            }
+
             host.UseOrleans(silo =>
             {
                 silo.AddWebhooks(host.Configuration);

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Webhooks.Tests;
+
+/// <summary>A running silo and the events it accepted before any bad input, shared by the bad-input matrix.</summary>
+public sealed class BadInputFixture : IAsyncLifetime
+{
+    public WebhookReceiver Receiver { get; private set; } = null!;
+
+    public SiloHost Silo { get; private set; } = null!;
+
+    public List<string> AcceptedBefore { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Receiver = await WebhookReceiver.StartAsync();
+        Receiver.AnswerAfter("acme", TimeSpan.FromMilliseconds(50));
+        Silo = await SiloHost.StartAsync(
+            new TenantsYaml().Tenant("acme", Receiver.EndpointFor("acme")).ToString(),
+            "ingest:\n  max_payload_bytes: 4096\n  max_json_depth: 8\ndelivery:\n  max_concurrency: 1\n");
+        for (var i = 0; i < 5; i++)
+        {
+            var response = await Silo.Http.PostAsync("/v1/events", Json($$$"""{"tenant_id":"acme","event_name":"usage.recorded","payload":{"customer_id":"before-{{{i}}}"}}"""));
+            AcceptedBefore.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Receiver.DisposeAsync();
+        await Silo.DisposeAsync();
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
+
+/// <summary>
+/// Bad input across configuration, the HTTP API and the grain API: each gets a clear error, the silo keeps serving,
+/// and every event accepted before it is still delivered.
+/// </summary>
+public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
+{
+    private static readonly Dictionary<string, Func<BadInputFixture, Task>> Cases = new()
+    {
+        // HTTP ingest: 400 naming the field, or 413.
+        ["http: malformed JSON"] = f => Http(f, "{not json", 400, "body"),
+        ["http: empty body"] = f => Http(f, "", 400, "body"),
+        ["http: a JSON array"] = f => Http(f, "[]", 400, "body"),
+        ["http: a JSON string"] = f => Http(f, "\"event\"", 400, "body"),
+        ["http: no tenant_id"] = f => Http(f, """{"event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "tenant_id"),
+        ["http: tenant_id a number"] = f => Http(f, """{"tenant_id":7,"event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "tenant_id"),
+        ["http: tenant_id with a slash"] = f => Http(f, """{"tenant_id":"a/b","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "tenant_id"),
+        ["http: tenant_id too long"] = f => Http(f, "{\"tenant_id\":\"" + new string('t', 129) + "\",\"event_name\":\"price.updated\",\"payload\":{\"price_id\":\"p\"}}", 400, "tenant_id"),
+        ["http: no event_name"] = f => Http(f, """{"tenant_id":"acme","payload":{"price_id":"p"}}""", 400, "event_name"),
+        ["http: unknown event_name"] = f => Http(f, """{"tenant_id":"acme","event_name":"invoice.paid","payload":{"price_id":"p"}}""", 400, "event_name"),
+        ["http: event_name in upper case"] = f => Http(f, """{"tenant_id":"acme","event_name":"PRICE.UPDATED","payload":{"price_id":"p"}}""", 400, "event_name"),
+        ["http: no payload"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated"}""", 400, "payload"),
+        ["http: payload a string"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":"price_id=p"}""", 400, "payload"),
+        ["http: payload null"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":null}""", 400, "payload"),
+        ["http: payload without price_id"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.deleted","payload":{}}""", 400, "payload.price_id"),
+        ["http: price_id a number"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":{"price_id":1}}""", 400, "payload.price_id"),
+        ["http: billing without invoice_id"] = f => Http(f, """{"tenant_id":"acme","event_name":"billing.generated","payload":{"customer_id":"c"}}""", 400, "payload.invoice_id"),
+        ["http: id with a space"] = f => Http(f, """{"tenant_id":"acme","id":"evt 1","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "id"),
+        ["http: id too long"] = f => Http(f, "{\"tenant_id\":\"acme\",\"id\":\"" + new string('i', 129) + "\",\"event_name\":\"price.updated\",\"payload\":{\"price_id\":\"p\"}}", 400, "id"),
+        ["http: id a number"] = f => Http(f, """{"tenant_id":"acme","id":12,"event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "id"),
+        ["http: timestamp without offset"] = f => Http(f, """{"tenant_id":"acme","timestamp":"2024-01-21T15:30:00","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "timestamp"),
+        ["http: timestamp not a date"] = f => Http(f, """{"tenant_id":"acme","timestamp":"soon","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "timestamp"),
+        ["http: payload too large"] = f => Http(f, "{\"tenant_id\":\"acme\",\"event_name\":\"price.updated\",\"payload\":{\"price_id\":\"" + new string('p', 5000) + "\"}}", 413, "payload"),
+        ["http: payload nested too deeply"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":{"price_id":"p","a":[[[[[[[[[1]]]]]]]]]}}""", 400, "payload"),
+
+        // Operator routes.
+        ["http: replay without event_id or since"] = f => Http(f, "{}", 400, "body", "/v1/tenants/acme/failed/replay"),
+        ["http: replay since not a date"] = f => Http(f, """{"since":"yesterday"}""", 400, "since", "/v1/tenants/acme/failed/replay"),
+        ["http: replay of an unknown event"] = f => Http(f, """{"event_id":"never-failed"}""", 404, null, "/v1/tenants/acme/failed/replay"),
+
+        // Grain API.
+        ["grain: unknown event name"] = f => Grain(f, new WebhookEvent { EventName = "price.created", Payload = """{"price_id":"p"}""" }, "event_name"),
+        ["grain: payload not an object"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "[1,2]" }, "payload"),
+        ["grain: payload not JSON"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "{price_id:p}" }, "payload"),
+        ["grain: empty payload"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "" }, "payload"),
+        ["grain: another tenant's event"] = f => Grain(f, WebhookEvent.Create("globex", WebhookEventNames.PriceUpdated, new { price_id = "p" }), "tenant_id"),
+        ["grain: id with control characters"] = f => Grain(f, WebhookEvent.Create("acme", WebhookEventNames.PriceUpdated, new { price_id = "p" }) with { Id = "evt\n1" }, "id"),
+
+        // Configuration: the silo that reads it refuses to start; the running one is untouched.
+        ["config: malformed YAML"] = f => Config("webhook:\n  tenants:\n    acme: {endpoint: [\n", "malformed YAML"),
+        ["config: endpoint not http(s)"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: gopher://x\n", "tenant 'acme', field 'endpoint'"),
+        ["config: unknown excluded event"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      excluded_events: [price.moved]\n", "field 'excluded_events'"),
+        ["config: malformed secret"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: whsec_tooshort\n", "field 'secret'"),
+        ["config: unresolvable secret reference"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: ${env:WEBHOOKS_TEST_NOWHERE}\n", "WEBHOOKS_TEST_NOWHERE"),
+        ["config: reserved header"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      headers:\n        Host: evil.example\n", "field 'headers.Host'"),
+        ["config: tenant id with a space"] = f => Config("webhook:\n  tenants:\n    \"ac me\":\n      endpoint: https://x.example\n", "tenant 'ac me'"),
+    };
+
+    public static TheoryData<string> CaseNames => [.. Cases.Keys];
+
+    [Fact]
+    public void The_matrix_has_at_least_thirty_cases() => Assert.True(Cases.Count >= 30, $"{Cases.Count} cases");
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Bad_input_gets_a_clear_error_and_loses_nothing(string name)
+    {
+        await Cases[name](fixture);
+
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Silo.Http.GetAsync("/healthz")).StatusCode);
+        var delivered = await fixture.Receiver.WaitUntilAsync(
+            () => fixture.Receiver.SuccessesFor("acme"),
+            s => fixture.AcceptedBefore.All(s.ContainsKey),
+            "every event accepted before the bad input");
+        Assert.All(fixture.AcceptedBefore, id => Assert.Equal(1, delivered[id]));
+    }
+
+    private static async Task Http(BadInputFixture fixture, string body, int status, string? field, string path = "/v1/events")
+    {
+        var response = await fixture.Silo.Http.PostAsync(path, BadInputFixture.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(status == (int)response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (field is not null)
+        {
+            Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), $"no error for '{field}' in {text}");
+        }
+    }
+
+    private static async Task Grain(BadInputFixture fixture, WebhookEvent webhookEvent, string field)
+    {
+        var grain = fixture.Silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
+
+        var error = await Assert.ThrowsAsync<WebhookValidationException>(() => grain.Publish(webhookEvent));
+
+        Assert.Contains(error.Errors, e => e.Field == field);
+    }
+
+    private static async Task Config(string tenantsYaml, string expected)
+    {
+        var message = await SiloHost.FailToStartAsync(tenantsYaml);
+
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+        Assert.Contains("tenants.yaml", message, StringComparison.Ordinal);
+    }
+}
