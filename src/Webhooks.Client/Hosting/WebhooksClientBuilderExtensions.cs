@@ -32,6 +32,7 @@ public static class WebhooksClientBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WebhookMetrics>();
         services.AddOptions<WebhookPublisherOptions>();
+        services.AddOptions<WebhookMetricsOptions>();
         services.TryAddSingleton<IWebhookPublisher, WebhookPublisher>();
         return services;
     }

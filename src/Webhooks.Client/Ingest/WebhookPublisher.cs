@@ -30,9 +30,26 @@ internal sealed partial class WebhookPublisher(
     public async Task<string> PublishAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken = default)
     {
         var normalized = WebhookEventRules.Normalize(webhookEvent, timeProvider);
+        var activity = WebhookTracing.StartPublish(normalized);
+        try
+        {
+            var id = await PublishNormalizedAsync(normalized, cancellationToken);
+            WebhookTracing.EndPublish(activity, null);
+            return id;
+        }
+        catch (Exception ex)
+        {
+            WebhookTracing.EndPublish(activity, ex);
+            throw;
+        }
+    }
+
+    private async Task<string> PublishNormalizedAsync(WebhookEvent normalized, CancellationToken cancellationToken)
+    {
         var errors = WebhookEventRules.Validate(normalized);
         if (errors.Count > 0)
         {
+            metrics.Published(normalized.TenantId, normalized.EventName);
             throw Invalid(normalized, errors);
         }
 
@@ -43,6 +60,7 @@ internal sealed partial class WebhookPublisher(
         }
 
         // Memory streams: validate here, so that a bad event never takes room in the tenant's buffer.
+        metrics.Published(normalized.TenantId, normalized.EventName);
         errors.AddRange(await client.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
         if (errors.Count > 0)
         {
@@ -57,11 +75,11 @@ internal sealed partial class WebhookPublisher(
         }
 
         await OnNextAsync(route, normalized, deadline, cancellationToken);
-        metrics.Published(normalized.EventName);
+        metrics.Accepted(normalized.TenantId, normalized.EventName);
         return normalized.Id;
     }
 
-    // Durable storage: the tenant grain validates, stores, and only then acknowledges. It counts what it refuses.
+    // Durable storage: the tenant grain validates, stores, and only then acknowledges. It counts what it is offered.
     private Task<string> PublishToGrainAsync(WebhookEvent webhookEvent) =>
         client.GetGrain<ITenantWebhookGrain>(webhookEvent.TenantId).Publish(webhookEvent);
 
@@ -131,14 +149,14 @@ internal sealed partial class WebhookPublisher(
 
     private WebhookValidationException Invalid(WebhookEvent webhookEvent, IReadOnlyList<WebhookValidationError> errors)
     {
-        metrics.Refused(RefusalReasons.Invalid);
+        metrics.Refused(webhookEvent.TenantId, RefusalReasons.Invalid);
         LogRefusedInvalid(logger, webhookEvent.TenantId, webhookEvent.Id, errors.Count);
         return new WebhookValidationException(errors);
     }
 
     private WebhookOverflowException Overflow(string tenantId, OverflowReason reason, TimeSpan retryAfter, Exception? cause = null)
     {
-        metrics.Refused(RefusalReasons.Of(reason));
+        metrics.Refused(tenantId, RefusalReasons.Of(reason));
         LogOverflow(logger, tenantId, reason);
         return new WebhookOverflowException(tenantId, reason, retryAfter, cause);
     }

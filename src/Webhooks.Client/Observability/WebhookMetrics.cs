@@ -1,61 +1,106 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 
 namespace Webhooks.Observability;
 
-/// <summary>The engine's counters and histograms, on one meter named <see cref="MeterName"/>.</summary>
+/// <summary>
+/// The engine's counters and histograms, on one meter named <see cref="MeterName"/>. Tenant ids are attached as a
+/// <c>tenant</c> tag only when <see cref="WebhookMetricsOptions.TenantLabels"/> is on: with many tenants they would
+/// multiply every series.
+/// </summary>
 public sealed class WebhookMetrics
 {
     public const string MeterName = "Webhooks.Orleans";
 
+    private readonly bool _tenantLabels;
     private readonly Counter<long> _published;
+    private readonly Counter<long> _accepted;
     private readonly Counter<long> _refused;
     private readonly Counter<long> _filtered;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _attempts;
+    private readonly Histogram<double> _attemptDuration;
+    private readonly Histogram<double> _latency;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _failed;
     private readonly Counter<long> _expired;
     private readonly Counter<long> _disabled;
-    private readonly Histogram<double> _attemptDuration;
 
-    public WebhookMetrics(IMeterFactory meterFactory)
+    public WebhookMetrics(IMeterFactory meterFactory, IOptions<WebhookMetricsOptions> options)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = meterFactory.Create(MeterName);
-        _published = meter.CreateCounter<long>("webhooks.events.published", "{event}", "Events accepted by a publisher: the gateway or a direct grain publish.");
-        _refused = meter.CreateCounter<long>("webhooks.events.refused", "{event}", "Events refused at publish, by reason.");
-        _filtered = meter.CreateCounter<long>("webhooks.events.filtered", "{event}", "Events that a rule kept from delivery, by reason.");
-        _dropped = meter.CreateCounter<long>("webhooks.events.dropped", "{event}", "Accepted events dropped before delivery, by reason.");
-        _attempts = meter.CreateCounter<long>("webhooks.delivery.attempts", "{attempt}", "Delivery attempts, by event type and outcome.");
-        _attemptDuration = meter.CreateHistogram<double>("webhooks.delivery.duration", "s", "Duration of delivery attempts.");
-        _retries = meter.CreateCounter<long>("webhooks.delivery.retries", "{retry}", "Failed attempts scheduled for a retry.");
-        _failed = meter.CreateCounter<long>("webhooks.events.failed", "{event}", "Events given up on and kept as failed, by reason.");
-        _expired = meter.CreateCounter<long>("webhooks.events.expired", "{event}", "Failed events removed after their retention.");
-        _disabled = meter.CreateCounter<long>("webhooks.endpoints.disabled", "{endpoint}", "Endpoints disabled for failing.");
+        ArgumentNullException.ThrowIfNull(options);
+        _tenantLabels = options.Value.TenantLabels;
+        Meter = meterFactory.Create(MeterName);
+        _published = Meter.CreateCounter<long>("webhooks.events.published", "{event}", "Events offered to a publisher (the gateway or a tenant grain), whatever became of them.");
+        _accepted = Meter.CreateCounter<long>("webhooks.events.accepted", "{event}", "Events accepted by a publisher.");
+        _refused = Meter.CreateCounter<long>("webhooks.events.refused", "{event}", "Events refused at publish, by reason.");
+        _filtered = Meter.CreateCounter<long>("webhooks.events.filtered", "{event}", "Events that a rule kept from delivery, by reason.");
+        _dropped = Meter.CreateCounter<long>("webhooks.events.dropped", "{event}", "Accepted events dropped, by reason.");
+        _attempts = Meter.CreateCounter<long>("webhooks.delivery.attempts", "{attempt}", "Delivery attempts, by event type, outcome and status class.");
+        _attemptDuration = Meter.CreateHistogram<double>("webhooks.delivery.duration", "s", "Duration of delivery attempts.");
+        _latency = Meter.CreateHistogram<double>("webhooks.delivery.latency", "s", "From an event's timestamp to the 2xx that delivered it.");
+        _retries = Meter.CreateCounter<long>("webhooks.delivery.retries", "{retry}", "Failed attempts scheduled for a retry.");
+        _failed = Meter.CreateCounter<long>("webhooks.events.failed", "{event}", "Events given up on and kept as failed, by reason.");
+        _expired = Meter.CreateCounter<long>("webhooks.events.expired", "{event}", "Failed events removed after their retention.");
+        _disabled = Meter.CreateCounter<long>("webhooks.endpoints.disabled", "{endpoint}", "Endpoints disabled for failing.");
     }
 
-    public void Published(string eventName) => _published.Add(1, new KeyValuePair<string, object?>("event_name", eventName));
+    /// <summary>The engine's meter, for gauges defined elsewhere.</summary>
+    public Meter Meter { get; }
 
-    public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    /// <summary>Whether measurements carry a <c>tenant</c> tag.</summary>
+    public bool TenantLabels => _tenantLabels;
 
-    public void Filtered(string reason) => _filtered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void Published(string tenantId, string eventName) => _published.Add(1, Tags(tenantId, ("event_name", eventName)));
 
-    public void Dropped(string reason, int count) => _dropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+    public void Accepted(string tenantId, string eventName) => _accepted.Add(1, Tags(tenantId, ("event_name", eventName)));
 
-    public void RetryScheduled() => _retries.Add(1);
+    public void Refused(string tenantId, string reason) => _refused.Add(1, Tags(tenantId, ("reason", reason)));
 
-    public void Failed(string reason) => _failed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void Filtered(string tenantId, string reason) => _filtered.Add(1, Tags(tenantId, ("reason", reason)));
 
-    public void Expired(int count) => _expired.Add(count);
+    public void Dropped(string tenantId, string reason, int count) => _dropped.Add(count, Tags(tenantId, ("reason", reason)));
 
-    public void EndpointDisabled() => _disabled.Add(1);
+    public void RetryScheduled(string tenantId) => _retries.Add(1, Tags(tenantId));
 
-    public void Attempted(string eventName, string outcome, TimeSpan duration)
+    public void Failed(string tenantId, string reason) => _failed.Add(1, Tags(tenantId, ("reason", reason)));
+
+    public void Expired(string tenantId, int count) => _expired.Add(count, Tags(tenantId));
+
+    public void EndpointDisabled(string tenantId) => _disabled.Add(1, Tags(tenantId));
+
+    public void Attempted(string tenantId, string eventName, string outcome, int? statusCode, TimeSpan duration)
     {
-        var tags = new TagList { { "event_name", eventName }, { "outcome", outcome } };
+        var tags = Tags(tenantId, ("event_name", eventName), ("outcome", outcome), ("status_class", StatusClass(statusCode)));
         _attempts.Add(1, tags);
         _attemptDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void Delivered(string tenantId, string eventName, TimeSpan sinceEvent) =>
+        _latency.Record(Math.Max(sinceEvent.TotalSeconds, 0), Tags(tenantId, ("event_name", eventName)));
+
+    private static string StatusClass(int? statusCode) => statusCode switch
+    {
+        >= 100 and < 600 => $"{statusCode / 100}xx",
+        _ => "none",
+    };
+
+    private TagList Tags(string tenantId, params ReadOnlySpan<(string Key, string Value)> tags)
+    {
+        var list = new TagList();
+        foreach (var (key, value) in tags)
+        {
+            list.Add(key, value);
+        }
+
+        if (_tenantLabels)
+        {
+            list.Add("tenant", tenantId);
+        }
+
+        return list;
     }
 }
 

@@ -77,7 +77,7 @@ internal static class SiloApplication
             ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "None",
         });
         configuration.AddWebhooksYamlFile(startup.SiloConfigPath, optional: !startup.SiloConfigRequired);
-        configuration.AddWebhooksYamlFile(startup.TenantsConfigPath, optional: !startup.TenantsConfigRequired);
+        configuration.AddWebhooksYamlFile(startup.TenantsConfigPath, optional: !startup.TenantsConfigRequired, reloadOnChange: true);
         configuration.AddEnvironmentVariables();
         configuration.AddEnvironmentVariables("ASPNETCORE_");
         configuration.AddCommandLine(startup.ConfigurationArgs);

@@ -9,25 +9,27 @@ public static class YamlConfigurationExtensions
 {
     /// <summary>
     /// Adds a YAML file. A file that does not parse fails with a <see cref="WebhookConfigurationException"/> naming the
-    /// file and the position of the error.
+    /// file and the position of the error. With <paramref name="reloadOnChange"/>, edits are picked up while running;
+    /// an edit that does not parse, or a file that disappears, leaves the last good content in force.
     /// </summary>
     public static IConfigurationBuilder AddWebhooksYamlFile(this IConfigurationBuilder builder, string path, bool optional = false, bool reloadOnChange = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var fullPath = Path.GetFullPath(path);
-        return builder.AddYamlFile(source =>
+        var source = new ReloadSafeYamlSource(reloadOnChange)
         {
-            source.Path = fullPath;
-            source.Optional = optional;
-            source.ReloadOnChange = reloadOnChange;
-            source.ResolveFileProvider();
-            source.OnLoadException = context => throw new WebhookConfigurationException(
-                $"{fullPath}: malformed YAML: {Describe(fullPath, context.Exception)}", context.Exception);
-        });
+            Path = fullPath,
+            Optional = optional,
+            ReloadOnChange = false,
+            OnLoadException = context => throw new WebhookConfigurationException(
+                $"{fullPath}: malformed YAML: {Describe(fullPath, context.Exception)}", context.Exception),
+        };
+        source.ResolveFileProvider();
+        return builder.Add(source);
     }
 
     // The configuration provider reports the parser's complaint without its position; parsing again recovers it.
-    private static string Describe(string path, Exception exception)
+    internal static string Describe(string path, Exception exception)
     {
         try
         {

@@ -36,6 +36,10 @@ internal sealed class PendingDelivery
 
     [Id(4)]
     public string? LastError { get; set; }
+
+    /// <summary>The W3C trace context of the publish, so that every attempt joins its trace.</summary>
+    [Id(5)]
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>How the tenant's endpoint has been doing.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -31,6 +32,7 @@ internal sealed partial class TenantWebhookGrain(
     IIdempotencyStore idempotency,
     WebhookSender sender,
     WebhookMetrics metrics,
+    DeliveryGauges gauges,
     TimeProvider timeProvider,
     ILogger<TenantWebhookGrain> logger)
     : Grain, ITenantWebhookGrain, ITenantRetryTimer, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable
@@ -55,6 +57,7 @@ internal sealed partial class TenantWebhookGrain(
     private readonly Dictionary<string, long> _filtered = new(StringComparer.Ordinal);
 
     private string _tenantId = "";
+    private TenantLoad _load = new();
     private long _received;
     private long _delivered;
     private long _failedCount;
@@ -87,6 +90,7 @@ internal sealed partial class TenantWebhookGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = this.GetPrimaryKeyString();
+        _load = gauges.Track(_tenantId);
         var now = Now;
         foreach (var pending in State.Pending)
         {
@@ -146,14 +150,15 @@ internal sealed partial class TenantWebhookGrain(
             errors.AddRange(await GrainFactory.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
         }
 
+        metrics.Published(_tenantId, normalized.EventName);
         if (errors.Count > 0)
         {
-            metrics.Refused(RefusalReasons.Invalid);
+            metrics.Refused(_tenantId, RefusalReasons.Invalid);
             throw new WebhookValidationException(errors);
         }
 
         await TakeAsync(normalized, refuseWhenFull: true);
-        metrics.Published(normalized.EventName);
+        metrics.Accepted(_tenantId, normalized.EventName);
         return normalized.Id;
     }
 
@@ -275,11 +280,12 @@ internal sealed partial class TenantWebhookGrain(
             LogStorageError(logger, _tenantId, ex);
         }
 
+        gauges.Untrack(_tenantId, _load);
         if (_pending.Count > 0 && !_storage.IsDurable && shuttingDown)
         {
             // Memory storage ends with the silo: these events are lost, and that is said out loud.
             _dropped += _pending.Count;
-            metrics.Dropped(DropReasons.Shutdown, _pending.Count);
+            metrics.Dropped(_tenantId, DropReasons.Shutdown, _pending.Count);
             LogLostOnShutdown(logger, _tenantId, _pending.Count, _inFlight.Count);
         }
     }
@@ -306,12 +312,12 @@ internal sealed partial class TenantWebhookGrain(
         if (refuseWhenFull && Room <= 0)
         {
             _refused++;
-            metrics.Refused(RefusalReasons.TenantBufferFull);
+            metrics.Refused(_tenantId, RefusalReasons.TenantBufferFull);
             throw new WebhookOverflowException(_tenantId, OverflowReason.TenantBufferFull, FullBufferRetryAfter);
         }
 
         _received++;
-        var pending = new PendingDelivery { Event = webhookEvent, DueAt = Now };
+        var pending = new PendingDelivery { Event = webhookEvent, DueAt = Now, TraceParent = WebhookTracing.IncomingTraceParent() };
         if (State.Endpoint.Disabled)
         {
             // Kept, not dropped: an operator replays it once the endpoint is enabled again.
@@ -349,9 +355,19 @@ internal sealed partial class TenantWebhookGrain(
 
                 if (FilterReason(next.Event) is { } reason)
                 {
-                    _pending.Remove(next.Event.Id);
-                    Filter(next.Event, reason);
-                    MarkDirty();
+                    // The configuration changed since the event was accepted. An exclusion is the tenant's choice; a
+                    // tenant gone or switched off must not cost the event: it is kept for replay.
+                    if (reason == FilterReasons.EventExcluded)
+                    {
+                        _pending.Remove(next.Event.Id);
+                        Filter(next.Event, reason);
+                        MarkDirty();
+                    }
+                    else
+                    {
+                        KeepFailed(next, reason);
+                    }
+
                     continue;
                 }
 
@@ -369,6 +385,17 @@ internal sealed partial class TenantWebhookGrain(
             // Deliveries run beside the grain's calls; keep the activation while they do.
             DelayDeactivation(_delivery.Timeout + TimeSpan.FromMinutes(1));
         }
+
+        ReportLoad();
+    }
+
+    private void ReportLoad()
+    {
+        _load.Buffered = _ready.Count;
+        _load.InFlight = _inFlight.Count;
+        _load.Retrying = _retrying.Count;
+        _load.Failed = State.Failed.Count;
+        _load.Disabled = State.Endpoint.Disabled;
     }
 
     private async Task DeliverAsync(PendingDelivery pending)
@@ -376,19 +403,25 @@ internal sealed partial class TenantWebhookGrain(
         var webhookEvent = pending.Event;
         var started = Now;
         DeliveryResult result;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TenantId"] = _tenantId, ["EventId"] = webhookEvent.Id });
+        using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
             var tenant = settings.Current.Find(_tenantId)!;
             var payload = await GrainFactory.GetGrain<IPayloadBuilderGrain>(0).Build(webhookEvent);
 
             // The request is built and sent on the thread pool; only the bookkeeping runs on the grain.
-            result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, CancellationToken.None));
+            result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, pending.TraceParent, CancellationToken.None));
         }
         catch (Exception ex)
         {
             LogDeliveryError(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
             result = new DeliveryResult(DeliveryOutcomes.Error, null, $"{ex.GetType().Name}: {ex.Message}", Now - started, null);
         }
+
+        activity?.SetTag("http.response.status_code", result.StatusCode);
+        activity?.SetTag("webhooks.outcome", result.Outcome);
+        activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
 
         _inFlight.Remove(webhookEvent.Id);
         Complete(pending, result, started);
@@ -407,7 +440,7 @@ internal sealed partial class TenantWebhookGrain(
         var now = Now;
         pending.Attempts++;
         RecordAttempt(new DeliveryAttempt(webhookEvent.Id, webhookEvent.EventName, pending.Attempts, started, result.StatusCode, result.Duration, result.Outcome, result.Error, result.ResponseExcerpt));
-        metrics.Attempted(webhookEvent.EventName, result.Outcome, result.Duration);
+        metrics.Attempted(_tenantId, webhookEvent.EventName, result.Outcome, result.StatusCode, result.Duration);
         if (!_pending.ContainsKey(webhookEvent.Id))
         {
             return;
@@ -418,6 +451,7 @@ internal sealed partial class TenantWebhookGrain(
         {
             _pending.Remove(webhookEvent.Id);
             _delivered++;
+            metrics.Delivered(_tenantId, webhookEvent.EventName, now - webhookEvent.Timestamp);
             State.Endpoint.Succeeded();
             LogDelivered(logger, _tenantId, webhookEvent.Id, pending.Attempts, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
             return;
@@ -456,7 +490,7 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         _retries++;
-        metrics.RetryScheduled();
+        metrics.RetryScheduled(_tenantId);
         pending.DueAt = now + delay;
         Schedule(pending, now);
         ArmRetryTimer();
@@ -489,7 +523,7 @@ internal sealed partial class TenantWebhookGrain(
         _retrying.Clear();
         ArmRetryTimer();
         MarkDirty();
-        metrics.EndpointDisabled();
+        metrics.EndpointDisabled(_tenantId);
         LogEndpointDisabled(logger, _tenantId, reason);
         _ = PublishStatusAsync();
     }
@@ -500,7 +534,7 @@ internal sealed partial class TenantWebhookGrain(
         _pending.Remove(pending.Event.Id);
         State.Failed.Add(new FailedDelivery(pending.Event, pending.Attempts, now, reason, pending.LastStatusCode, pending.LastError));
         _failedCount++;
-        metrics.Failed(reason);
+        metrics.Failed(_tenantId, reason);
         LogKeptFailed(logger, _tenantId, pending.Event.Id, pending.Event.EventName, reason, pending.Attempts, pending.LastError);
 
         var excess = State.Failed.Count - _failed.MaxPerTenant;
@@ -509,7 +543,7 @@ internal sealed partial class TenantWebhookGrain(
             var evicted = State.Failed.Take(excess).Select(f => f.Event.Id).ToList();
             State.Failed.RemoveRange(0, excess);
             _dropped += excess;
-            metrics.Dropped(DropReasons.FailedStoreFull, excess);
+            metrics.Dropped(_tenantId, DropReasons.FailedStoreFull, excess);
             LogFailedEvicted(logger, _tenantId, excess, string.Join(", ", evicted));
         }
 
@@ -521,7 +555,7 @@ internal sealed partial class TenantWebhookGrain(
         var expired = State.Failed.RemoveAll(f => now - f.FailedAt > _failed.Retention);
         if (expired > 0)
         {
-            metrics.Expired(expired);
+            metrics.Expired(_tenantId, expired);
             LogFailedExpired(logger, _tenantId, expired, _failed.Retention);
             MarkDirty();
         }
@@ -676,7 +710,11 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    private void MarkDirty() => _dirty = true;
+    private void MarkDirty()
+    {
+        _dirty = true;
+        ReportLoad();
+    }
 
     // Returns once every change made before the call is stored, sharing writes with concurrent callers.
     private Task FlushAsync(bool includeHistory)
@@ -780,7 +818,7 @@ internal sealed partial class TenantWebhookGrain(
     private void Filter(WebhookEvent webhookEvent, string reason)
     {
         var count = _filtered[reason] = _filtered.GetValueOrDefault(reason) + 1;
-        metrics.Filtered(reason);
+        metrics.Filtered(_tenantId, reason);
 
         // The first of each reason is worth an operator's attention; the rest are in the counter and at Debug.
         if (count == 1)

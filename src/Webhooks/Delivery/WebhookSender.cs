@@ -1,8 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using System.Diagnostics;
 using System.Globalization;
 using Webhooks.Configuration;
+using Webhooks.Observability;
 using Webhooks.Security;
 
 namespace Webhooks.Delivery;
@@ -18,7 +20,7 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private readonly DeliveryOptions _options = options.Value;
 
-    public async Task<DeliveryResult> SendAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, CancellationToken cancellationToken)
+    public async Task<DeliveryResult> SendAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
         using var timeout = new CancellationTokenSource(_options.Timeout, timeProvider);
@@ -26,7 +28,7 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         var token = linked?.Token ?? timeout.Token;
         try
         {
-            using var request = CreateRequest(tenant, webhookEvent, payload);
+            using var request = CreateRequest(tenant, webhookEvent, payload, traceParent);
             using var response = await httpClientFactory.CreateClient(HttpClientName)
                 .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             var status = (int)response.StatusCode;
@@ -58,13 +60,20 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         }
     }
 
-    private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload)
+    private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
     {
         var body = WebhookRequestBody.Write(webhookEvent, payload);
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, tenant.Endpoint) { Content = content };
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+
+        // The receiver joins the trace: the attempt's own span when tracing is on, else the publisher's.
+        if ((Activity.Current?.Id ?? traceParent) is { } parent)
+        {
+            request.Headers.TryAddWithoutValidation(WebhookTracing.TraceParent, parent);
+        }
+
         if (tenant.Signs)
         {
             // Signed per attempt: the id stays the same across retries, the timestamp is the attempt's own.

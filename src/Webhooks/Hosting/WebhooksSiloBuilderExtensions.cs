@@ -10,6 +10,7 @@ using StackExchange.Redis;
 using Webhooks.Configuration;
 using Webhooks.Delivery;
 using Webhooks.Ingest;
+using Webhooks.Observability;
 using Webhooks.Payloads;
 using Webhooks.Security;
 
@@ -105,7 +106,9 @@ public static class WebhooksSiloBuilderExtensions
         services.BindValidated<StorageOptions, ReliabilityOptionsValidator>(origin, StorageOptions.SectionName);
         services.AddOptions<WebhookPublisherOptions>().Configure(options => origin.Bind(WebhookPublisherOptions.SectionName, options));
 
+        services.AddOptions<WebhookMetricsOptions>().Configure(options => origin.Bind(WebhookMetricsOptions.SectionName, options));
         services.AddWebhookPublisher();
+        services.TryAddSingleton<DeliveryGauges>();
         services.TryAddSingleton<WebhookSettingsMonitor>();
         services.TryAddSingleton<PayloadBuilderRegistry>();
         services.TryAddSingleton<WebhookSender>();
@@ -143,7 +146,9 @@ public static class WebhooksSiloBuilderExtensions
                 afterBind?.Invoke(options);
             })
             .ValidateOnStart();
-        services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(origin.Configuration.GetSection(section)));
+
+        // No change token source: options are read once. Tenants are reloaded by WebhookSettingsMonitor, which keeps
+        // the last good configuration when an edit is invalid instead of failing inside a change callback.
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 }

@@ -36,6 +36,9 @@ public sealed class WebhookCluster : IAsyncDisposable
 
     public InProcessTestCluster Cluster { get; }
 
+    /// <summary>The cluster's <c>tenants.yaml</c>, watched by every silo.</summary>
+    public string TenantsPath => Path.Combine(_files.Path, "tenants.yaml");
+
     public IClusterClient Client => Cluster.Client;
 
     /// <summary>The gateway of the external Orleans client.</summary>
@@ -74,7 +77,7 @@ public sealed class WebhookCluster : IAsyncDisposable
                 host.Configuration.AddInMemoryCollection([KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8")]);
             }
 
-            host.Configuration.AddWebhooksYamlFile(siloPath).AddWebhooksYamlFile(tenantsPath);
+            host.Configuration.AddWebhooksYamlFile(siloPath).AddWebhooksYamlFile(tenantsPath, reloadOnChange: true);
             host.Logging.AddProvider(new FakeLoggerProvider(logs));
             if (clock is not null)
             {

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Webhooks.Observability;
+
+/// <summary>
+/// Gauges of what the tenant grains of this silo hold: events waiting, in flight, waiting for a retry, kept as failed,
+/// and endpoints disabled. Each grain keeps its own <see cref="TenantLoad"/> current; a scrape sums them.
+/// </summary>
+internal sealed class DeliveryGauges
+{
+    private readonly ConcurrentDictionary<string, TenantLoad> _tenants = new(StringComparer.Ordinal);
+    private readonly bool _tenantLabels;
+
+    public DeliveryGauges(WebhookMetrics metrics)
+    {
+        _tenantLabels = metrics.TenantLabels;
+        var meter = metrics.Meter;
+        meter.CreateObservableGauge("webhooks.buffer.depth", () => Observe(load => load.Buffered), "{event}", "Events waiting for a delivery slot.");
+        meter.CreateObservableGauge("webhooks.deliveries.in_flight", () => Observe(load => load.InFlight), "{event}", "Deliveries in flight.");
+        meter.CreateObservableGauge("webhooks.retries.pending", () => Observe(load => load.Retrying), "{event}", "Events waiting for a retry.");
+        meter.CreateObservableGauge("webhooks.failed.kept", () => Observe(load => load.Failed), "{event}", "Failed events kept for replay.");
+        meter.CreateObservableGauge("webhooks.endpoints.down", () => Observe(load => load.Disabled ? 1 : 0), "{endpoint}", "Endpoints disabled now.");
+        meter.CreateObservableGauge("webhooks.tenants.active", () => _tenants.Count, "{tenant}", "Tenant grains active in this silo.");
+    }
+
+    public TenantLoad Track(string tenantId) => _tenants[tenantId] = new TenantLoad();
+
+    public void Untrack(string tenantId, TenantLoad load) => _tenants.TryRemove(KeyValuePair.Create(tenantId, load));
+
+    private IEnumerable<Measurement<long>> Observe(Func<TenantLoad, int> read)
+    {
+        if (_tenantLabels)
+        {
+            return _tenants.Select(pair => new Measurement<long>(read(pair.Value), new KeyValuePair<string, object?>("tenant", pair.Key)));
+        }
+
+        return [new Measurement<long>(_tenants.Values.Sum(load => (long)read(load)))];
+    }
+}
+
+/// <summary>One tenant grain's current load, written by the grain and read by scrapes.</summary>
+internal sealed class TenantLoad
+{
+    public int Buffered { get; set; }
+
+    public int InFlight { get; set; }
+
+    public int Retrying { get; set; }
+
+    public int Failed { get; set; }
+
+    public bool Disabled { get; set; }
+}
