@@ -39,8 +39,16 @@ public sealed class WebhookMetrics
         _filtered = Meter.CreateCounter<long>("webhooks.events.filtered", "{event}", "Events that a rule kept from delivery, by reason.");
         _dropped = Meter.CreateCounter<long>("webhooks.events.dropped", "{event}", "Accepted events dropped, by reason.");
         _attempts = Meter.CreateCounter<long>("webhooks.delivery.attempts", "{attempt}", "Delivery attempts, by event type, outcome and status class.");
-        _attemptDuration = Meter.CreateHistogram<double>("webhooks.delivery.duration", "s", "Duration of delivery attempts.");
-        _latency = Meter.CreateHistogram<double>("webhooks.delivery.latency", "s", "From an event's timestamp to the 2xx that delivered it.");
+        _attemptDuration = Meter.CreateHistogram("webhooks.delivery.duration", "s", "Duration of delivery attempts.", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        });
+
+        // Retries stretch delivery over hours: the buckets run from milliseconds to a day.
+        _latency = Meter.CreateHistogram("webhooks.delivery.latency", "s", "From an event's timestamp to the 2xx that delivered it.", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 7200, 36000, 86400],
+        });
         _retries = Meter.CreateCounter<long>("webhooks.delivery.retries", "{retry}", "Failed attempts scheduled for a retry.");
         _failed = Meter.CreateCounter<long>("webhooks.events.failed", "{event}", "Events given up on and kept as failed, by reason.");
         _expired = Meter.CreateCounter<long>("webhooks.events.expired", "{event}", "Failed events removed after their retention.");

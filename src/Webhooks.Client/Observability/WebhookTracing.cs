@@ -11,8 +11,14 @@ public static class WebhookTracing
     /// <summary>The name of the engine's <see cref="ActivitySource"/>.</summary>
     public const string SourceName = "Webhooks.Orleans";
 
-    /// <summary>The <see cref="RequestContext"/> key, and HTTP header, that carry the W3C trace context.</summary>
+    /// <summary>The HTTP header that carries the W3C trace context to the receiver.</summary>
     public const string TraceParent = "traceparent";
+
+    /// <summary>
+    /// The <see cref="RequestContext"/> key that carries the publish's trace context to the tenant grain. Not Orleans'
+    /// own <c>traceparent</c> key, which each grain call along the way, the stream's pulling agent included, rewrites.
+    /// </summary>
+    public const string EventTraceParentKey = "webhooks.traceparent";
 
     internal static readonly ActivitySource Source = new(SourceName);
 
@@ -25,7 +31,7 @@ public static class WebhookTracing
         activity?.SetTag("webhooks.event_name", webhookEvent.EventName);
         if ((activity ?? Activity.Current)?.Id is { } traceParent)
         {
-            RequestContext.Set(TraceParent, traceParent);
+            RequestContext.Set(EventTraceParentKey, traceParent);
         }
 
         return activity;
@@ -34,7 +40,7 @@ public static class WebhookTracing
     /// <summary>Ends a publish: the trace context must not leak into the caller's later, unrelated calls.</summary>
     internal static void EndPublish(Activity? activity, Exception? error)
     {
-        RequestContext.Remove(TraceParent);
+        RequestContext.Remove(EventTraceParentKey);
         if (activity is not null && error is not null)
         {
             activity.SetStatus(ActivityStatusCode.Error, error.GetType().Name);
@@ -44,7 +50,7 @@ public static class WebhookTracing
     }
 
     /// <summary>The trace context that came with the current grain call or stream event.</summary>
-    public static string? IncomingTraceParent() => RequestContext.Get(TraceParent) as string;
+    public static string? IncomingTraceParent() => RequestContext.Get(EventTraceParentKey) as string;
 
     /// <summary>Starts a delivery attempt's activity as a child of the publish that the event came from.</summary>
     public static Activity? StartDelivery(WebhookEvent webhookEvent, string? traceParent, int attempt)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.Dashboard;
 using Webhooks.Configuration;
 using Webhooks.Hosting;
 using Webhooks.Silo.Http;
@@ -21,8 +22,11 @@ internal static class SiloApplication
         builder.Configuration.GetSection(SiloHostOptions.SectionName).Bind(siloOptions);
         var development = new DevelopmentOptions();
         builder.Configuration.GetSection(DevelopmentOptions.SectionName).Bind(development);
+        var origin = new ConfigurationOrigin(builder.Configuration);
         var limits = new IngestLimitsOptions();
-        new ConfigurationOrigin(builder.Configuration).Bind(IngestLimitsOptions.SectionName, limits);
+        origin.Bind(IngestLimitsOptions.SectionName, limits);
+        var observability = new SiloObservabilityOptions();
+        origin.Bind(SiloObservabilityOptions.SectionName, observability);
         var apiKeys = ApiKeys.Load(builder.Configuration, (builder.Configuration["urls"] ?? DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
 
         // The envelope around a payload is small; a body far beyond the payload limit is cut off while it is read.
@@ -31,15 +35,22 @@ internal static class SiloApplication
         // Time for grains to finish deliveries in flight and store the rest when the process is asked to stop.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromMinutes(1));
 
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
-            .AddMemoryGrainStorageAsDefault()
-            .AddWebhooks(builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
+                .AddMemoryGrainStorageAsDefault()
+                .AddActivityPropagation()
+                .AddWebhooks(builder.Configuration);
+            if (observability.Dashboard)
+            {
+                silo.AddDashboard();
+            }
+        });
 
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddProblemDetails();
         builder.Services.AddApiKeyAuthorization(apiKeys);
-        builder.Services.AddHealthChecks();
+        builder.AddSiloObservability(observability);
         if (development.Receiver)
         {
             builder.Services.AddSingleton<DevelopmentReceiver>();
@@ -49,7 +60,7 @@ internal static class SiloApplication
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHealthChecks("/healthz");
+        app.MapSiloObservability(observability);
         app.MapEventIngest().RequireAuthorization(ApiPolicies.Publish);
         app.MapTenantOperations().RequireAuthorization(ApiPolicies.Admin);
         if (development.Receiver)

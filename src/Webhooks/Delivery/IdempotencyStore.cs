@@ -81,7 +81,13 @@ internal sealed class RedisIdempotencyStore(RedisConnection redis, IOptions<Idem
 /// <summary>The engine's own Redis connection, opened on first use.</summary>
 internal sealed class RedisConnection(IOptions<StorageOptions> options) : IAsyncDisposable
 {
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(options.Value.Redis));
+    // Connects in the background and reconnects by itself, so that an outage does not poison the connection for good.
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() =>
+    {
+        var configuration = ConfigurationOptions.Parse(options.Value.Redis);
+        configuration.AbortOnConnectFail = false;
+        return ConnectionMultiplexer.ConnectAsync(configuration);
+    });
 
     public async Task<IDatabase> GetDatabaseAsync() => (await _connection.Value).GetDatabase();
 

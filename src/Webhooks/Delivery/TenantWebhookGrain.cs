@@ -452,6 +452,11 @@ internal sealed partial class TenantWebhookGrain(
             _pending.Remove(webhookEvent.Id);
             _delivered++;
             metrics.Delivered(_tenantId, webhookEvent.EventName, now - webhookEvent.Timestamp);
+            if (State.Endpoint.ConsecutiveFailures > 0)
+            {
+                LogRecovered(logger, _tenantId, State.Endpoint.ConsecutiveFailures);
+            }
+
             State.Endpoint.Succeeded();
             LogDelivered(logger, _tenantId, webhookEvent.Id, pending.Attempts, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
             return;
@@ -460,7 +465,16 @@ internal sealed partial class TenantWebhookGrain(
         pending.LastStatusCode = result.StatusCode;
         pending.LastError = result.Error;
         State.Endpoint.Failed(now);
-        LogAttemptFailed(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+
+        // The first failure of a run is a warning; the rest of the run is at Debug, so an outage is not a line per event.
+        if (State.Endpoint.ConsecutiveFailures == 1)
+        {
+            LogEndpointFailing(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+        }
+        else
+        {
+            LogAttemptFailed(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+        }
 
         if (result.StatusCode == 410)
         {
@@ -836,7 +850,13 @@ internal sealed partial class TenantWebhookGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed on attempt {Attempt}: {Outcome}, status {StatusCode}: {Reason}. Response: {ResponseExcerpt}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed on attempt {Attempt}: {Outcome}, status {StatusCode}: {Reason}. Response: {ResponseExcerpt}. Further failures in a row are logged at Debug until a delivery succeeds")]
+    private static partial void LogEndpointFailing(ILogger logger, string tenantId, string eventId, string eventName, int attempt, int? statusCode, string outcome, string? reason, string? responseExcerpt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Endpoint of tenant {TenantId} recovered after {Failures} failed attempt(s) in a row")]
+    private static partial void LogRecovered(ILogger logger, string tenantId, int failures);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed on attempt {Attempt}: {Outcome}, status {StatusCode}: {Reason}. Response: {ResponseExcerpt}")]
     private static partial void LogAttemptFailed(ILogger logger, string tenantId, string eventId, string eventName, int attempt, int? statusCode, string outcome, string? reason, string? responseExcerpt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivery of event {EventId} ({EventName}) to tenant {TenantId} failed before sending")]

@@ -41,6 +41,19 @@ public static class WebhooksSiloBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Adds the engine's readiness check, tagged <c>ready</c>: the silo is active, the event stream is up, and the
+    /// storage answers. Map it to the readiness probe.
+    /// </summary>
+    public static IHealthChecksBuilder AddWebhooksReadiness(this IHealthChecksBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddCheck<WebhookReadinessCheck>("webhooks", tags: [ReadinessTag]);
+    }
+
+    /// <summary>The tag of the checks that make up readiness.</summary>
+    public const string ReadinessTag = "ready";
+
     /// <summary>Adds the engine using the silo builder's own configuration.</summary>
     public static ISiloBuilder AddWebhooks(this ISiloBuilder builder)
     {
@@ -110,6 +123,7 @@ public static class WebhooksSiloBuilderExtensions
         services.AddWebhookPublisher();
         services.TryAddSingleton<DeliveryGauges>();
         services.TryAddSingleton<WebhookSettingsMonitor>();
+        services.AddHostedService<WebhookSettingsActivator>();
         services.TryAddSingleton<PayloadBuilderRegistry>();
         services.TryAddSingleton<WebhookSender>();
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)

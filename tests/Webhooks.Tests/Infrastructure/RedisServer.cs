@@ -8,8 +8,8 @@ namespace Webhooks.Tests.Infrastructure;
 /// <summary>A real <c>redis-server</c> on 127.0.0.1 at a free port, with no persistence of its own, stopped afterwards.</summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly TempDirectory _directory;
+    private Process _process;
 
     private RedisServer(Process process, TempDirectory directory, int port)
     {
@@ -22,16 +22,33 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
+    /// <summary>Stops the server, as an outage would.</summary>
+    public async Task StopAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the server again on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        _process = Process.Start(StartInfo(Port, _directory))!;
+        await Eventually.Until(PingAsync, $"redis-server to answer on port {Port} again", TimeSpan.FromSeconds(20));
+    }
+
+    private static ProcessStartInfo StartInfo(int port, TempDirectory directory) => new("redis-server")
+    {
+        ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.Path },
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+    };
+
     public static async Task<RedisServer> StartAsync()
     {
         var port = FreePorts.Next();
         var directory = new TempDirectory();
-        var start = new ProcessStartInfo("redis-server")
-        {
-            ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.Path },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = StartInfo(port, directory);
         Process process;
         try
         {

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Webhooks.Tests;
+
+/// <summary>What operators see: Prometheus metrics, traces reaching the receiver, readiness, the dashboard.</summary>
+public sealed partial class OperationsTests
+{
+    [Fact]
+    public async Task Every_outcome_moves_its_counter_on_the_prometheus_endpoint()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.RespondWith("erroring", HttpStatusCode.ServiceUnavailable);
+        receiver.Hang("hanging");
+        var port = receiver.BaseAddress.Port;
+        var tenants = new TenantsYaml()
+            .Tenant("fine", receiver.EndpointFor("fine"), excluded: [WebhookEventNames.UsageRecorded])
+            .Tenant("erroring", receiver.EndpointFor("erroring"), retrySchedule: ["01:00:00"])
+            .Tenant("hanging", receiver.EndpointFor("hanging"), retrySchedule: ["01:00:00"])
+            .Tenant("closed", $"http://127.0.0.1:{FreePorts.Next()}/hooks/closed", retrySchedule: ["01:00:00"])
+            .Tenant("blocked", $"http://127.0.0.2:{port}/hooks/blocked", retrySchedule: ["01:00:00"]);
+        await using var silo = await SiloHost.StartAsync(tenants.ToString(), "delivery:\n  timeout: 00:00:01\nsecurity:\n  allowed_networks: [127.0.0.1/32]\n");
+        var before = await silo.Http.GetStringAsync("/metrics");
+
+        foreach (var tenant in new[] { "fine", "erroring", "hanging", "closed", "blocked" })
+        {
+            await PublishAsync(silo, tenant, "price.updated");
+        }
+
+        await PublishAsync(silo, "fine", "usage.recorded");
+        Assert.Equal(HttpStatusCode.BadRequest, (await PublishAsync(silo, "fine", "price.created")).StatusCode);
+
+        string[] outcomes = ["delivered", "http_error", "timeout", "connection_error", "refused"];
+        var after = await Eventually.Until(
+            () => silo.Http.GetStringAsync("/metrics"),
+            text => outcomes.All(outcome => Sum(text, "webhooks_delivery_attempts_total", "outcome", outcome) > Sum(before, "webhooks_delivery_attempts_total", "outcome", outcome)),
+            "an attempt of every outcome on /metrics");
+
+        Assert.Equal(1, Sum(after, "webhooks_delivery_attempts_total", "status_class", "5xx"));
+        Assert.Equal(1, Sum(after, "webhooks_events_filtered_total", "reason", "event_excluded"));
+        Assert.Equal(1, Sum(after, "webhooks_events_refused_total", "reason", "invalid"));
+        Assert.Equal(6, Sum(after, "webhooks_events_accepted_total"));
+        Assert.Equal(7, Sum(after, "webhooks_events_published_total"));
+        Assert.Equal(1, Sum(after, "webhooks_delivery_latency_seconds_count"));
+        Assert.Equal(5, Sum(after, "webhooks_delivery_duration_seconds_count"));
+        Assert.Equal(4, Sum(after, "webhooks_retries_pending"));
+        Assert.Equal(4, Sum(after, "webhooks_delivery_retries_total"));
+        Assert.Contains(after.Split('\n'), line => line.StartsWith("orleans_", StringComparison.Ordinal));
+        Assert.DoesNotContain("tenant=", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tenant_labels_are_opt_in()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var silo = await SiloHost.StartAsync(new TenantsYaml().Tenant("acme", receiver.EndpointFor("acme")).ToString(), "observability:\n  tenant_labels: true\n");
+
+        await PublishAsync(silo, "acme", "price.updated");
+
+        await Eventually.Until(
+            () => silo.Http.GetStringAsync("/metrics"),
+            text => Sum(text, "webhooks_delivery_attempts_total", "tenant", "acme") == 1,
+            "an attempt tagged with its tenant");
+    }
+
+    [Fact]
+    public async Task The_publishers_trace_context_reaches_the_receiver()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var silo = await SiloHost.StartAsync(new TenantsYaml().Tenant("acme", receiver.EndpointFor("acme")).ToString());
+        var traceId = ActivityTraceId.CreateRandom();
+        var parent = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01";
+
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = Json("acme", "price.updated") };
+        request.Headers.Add("traceparent", parent);
+        Assert.Equal(HttpStatusCode.Accepted, (await silo.Http.SendAsync(request)).StatusCode);
+
+        var delivered = Assert.Single(await receiver.WaitForAsync("acme", 1));
+        var traceParent = delivered.Header("traceparent");
+        Assert.NotNull(traceParent);
+        Assert.Equal(traceId.ToString(), traceParent.Split('-')[1]);
+        Assert.NotEqual(parent, traceParent);
+    }
+
+    [Fact]
+    public async Task Readiness_turns_unhealthy_while_storage_is_down_and_back_when_it_returns()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var silo = await SiloHost.StartAsync("webhook:\n  tenants: {}\n", $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n");
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/readyz")).StatusCode);
+
+        await redis.StopAsync();
+        await Eventually.Until(async () => (await silo.Http.GetAsync("/readyz")).StatusCode == HttpStatusCode.ServiceUnavailable, "/readyz to turn unhealthy");
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/healthz")).StatusCode);
+
+        await redis.RestartAsync();
+        await Eventually.Until(async () => (await silo.Http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "/readyz to recover");
+    }
+
+    [Fact]
+    public async Task The_dashboard_is_served_behind_the_admin_key()
+    {
+        const string AdminKey = "admin-key-for-the-dashboard-0001";
+        await using var silo = await SiloHost.StartAsync(
+            "webhook:\n  tenants: {}\n",
+            $"observability:\n  dashboard: true\napi:\n  keys: [publisher-key-000000000001]\n  admin_keys: [{AdminKey}]\n");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await silo.Http.GetAsync("/dashboard")).StatusCode);
+        // The trailing slash: a redirect would drop the Authorization header.
+        var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/");
+        request.Headers.Add("Authorization", $"Bearer {AdminKey}");
+        var response = await silo.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("html", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.Contains("Orleans", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static StringContent Json(string tenant, string eventName) =>
+        new($$$"""{"tenant_id":"{{{tenant}}}","event_name":"{{{eventName}}}","payload":{"price_id":"p","customer_id":"c"}}""", Encoding.UTF8, "application/json");
+
+    private static Task<HttpResponseMessage> PublishAsync(SiloHost silo, string tenant, string eventName) =>
+        silo.Http.PostAsync("/v1/events", Json(tenant, eventName));
+
+    // Adds up the samples of a metric, optionally only those with a label of a value, in Prometheus text format.
+    private static double Sum(string text, string metric, string? label = null, string? value = null) =>
+        text.Split('\n')
+            .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal))
+            .Where(line => label is null || line.Contains($"{label}=\"{value}\"", StringComparison.Ordinal))
+            .Sum(line => double.Parse(SampleValue().Match(line).Groups[1].Value, CultureInfo.InvariantCulture));
+
+    [GeneratedRegex(@"\s(\S+)(\s\d+)?$")]
+    private static partial Regex SampleValue();
+}
