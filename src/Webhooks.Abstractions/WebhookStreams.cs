@@ -6,6 +6,12 @@ public static class WebhookStreams
     /// <summary>The Orleans stream provider that carries <see cref="WebhookEvent"/>s.</summary>
     public const string ProviderName = "Webhooks";
 
+    /// <summary>
+    /// How many queues the event stream is split into, the same on silos and clients. A queue's cache is walked by the
+    /// cursor of every tenant whose events it carries, so more queues means less walking when tenants are many.
+    /// </summary>
+    public const int QueueCount = 32;
+
     /// <summary>The stream namespace used when <c>webhook.topic</c> is not set.</summary>
     public const string DefaultTopic = "webhooks";
 

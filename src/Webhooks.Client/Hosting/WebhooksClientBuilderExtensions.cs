@@ -15,7 +15,13 @@ public static class WebhooksClientBuilderExtensions
     public static IClientBuilder AddWebhooksClient(this IClientBuilder builder, Action<WebhookPublisherOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMemoryStreams(WebhookStreams.ProviderName, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        builder.AddMemoryStreams(WebhookStreams.ProviderName, streams =>
+        {
+            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+
+            // Producers pick an event's queue; they must split the stream into as many queues as the silos do.
+            streams.ConfigurePartitioning(WebhookStreams.QueueCount);
+        });
         builder.Services.AddWebhookPublisher();
         if (configure is not null)
         {

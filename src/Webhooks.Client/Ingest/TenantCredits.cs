@@ -1,3 +1,5 @@
+using Orleans.Streams;
+
 namespace Webhooks.Ingest;
 
 /// <summary>
@@ -14,6 +16,18 @@ internal sealed class TenantCredits
     private int _nextRequest = 1;
     private Task<AdmissionGrant>? _pending;
     private bool _durable;
+
+    private ITenantWebhookGrain? _grain;
+    private IAsyncStream<WebhookEvent>? _stream;
+
+    /// <summary>The tenant's grain, resolved once.</summary>
+    public ITenantWebhookGrain Grain(IGrainFactory grains, string tenantId) => _grain ??= grains.GetGrain<ITenantWebhookGrain>(tenantId);
+
+    /// <summary>The tenant's stream on <paramref name="topic"/>, resolved once per topic.</summary>
+    public IAsyncStream<WebhookEvent> Stream(IStreamProvider streams, string topic, string tenantId) =>
+        _stream is { } stream && stream.StreamId.GetNamespace() == topic
+            ? stream
+            : _stream = streams.GetStream<WebhookEvent>(StreamId.Create(topic, tenantId));
 
     /// <summary>The stream namespace learnt from the last grant.</summary>
     public string? Topic { get; private set; }

@@ -25,6 +25,7 @@ internal sealed partial class WebhookPublisher(
     private readonly ConcurrentDictionary<string, TenantCredits> _credits = new(StringComparer.Ordinal);
     private readonly WebhookPublisherOptions _options = options.Value;
     private IStreamProvider? _streams;
+    private IPayloadBuilderGrain? _builder;
     private long _nextSweep;
 
     public async Task<string> PublishAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken = default)
@@ -56,12 +57,12 @@ internal sealed partial class WebhookPublisher(
         var credits = _credits.GetOrAdd(normalized.TenantId, static _ => new TenantCredits());
         if (credits.IsDurable(timeProvider.GetUtcNow().UtcTicks))
         {
-            return await PublishToGrainAsync(normalized);
+            return await PublishToGrainAsync(normalized, credits);
         }
 
         // Memory streams: validate here, so that a bad event never takes room in the tenant's buffer.
         metrics.Published(normalized.TenantId, normalized.EventName);
-        errors.AddRange(await client.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
+        errors.AddRange(await Builder.Validate(normalized));
         if (errors.Count > 0)
         {
             throw Invalid(normalized, errors);
@@ -71,23 +72,23 @@ internal sealed partial class WebhookPublisher(
         var route = await TakeCreditAsync(normalized.TenantId, credits, deadline, cancellationToken);
         if (route is null)
         {
-            return await PublishToGrainAsync(normalized);
+            return await PublishToGrainAsync(normalized, credits);
         }
 
-        await OnNextAsync(route, normalized, deadline, cancellationToken);
+        await OnNextAsync(credits, route, normalized, deadline, cancellationToken);
         metrics.Accepted(normalized.TenantId, normalized.EventName);
         return normalized.Id;
     }
 
     // Durable storage: the tenant grain validates, stores, and only then acknowledges. It counts what it is offered.
-    private Task<string> PublishToGrainAsync(WebhookEvent webhookEvent) =>
-        client.GetGrain<ITenantWebhookGrain>(webhookEvent.TenantId).Publish(webhookEvent);
+    private Task<string> PublishToGrainAsync(WebhookEvent webhookEvent, TenantCredits credits) =>
+        credits.Grain(client, webhookEvent.TenantId).Publish(webhookEvent);
 
     // Returns the topic to publish on, once a credit is taken; null when the silo wants events sent to the grain.
     private async Task<string?> TakeCreditAsync(string tenantId, TenantCredits credits, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         SweepIdle(timeProvider.GetUtcNow());
-        var grain = client.GetGrain<ITenantWebhookGrain>(tenantId);
+        var grain = credits.Grain(client, tenantId);
         var backoff = MinBackoff;
         while (true)
         {
@@ -119,10 +120,10 @@ internal sealed partial class WebhookPublisher(
         }
     }
 
-    private async Task OnNextAsync(string topic, WebhookEvent webhookEvent, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task OnNextAsync(TenantCredits credits, string topic, WebhookEvent webhookEvent, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         _streams ??= client.GetStreamProvider(WebhookStreams.ProviderName);
-        var stream = _streams.GetStream<WebhookEvent>(StreamId.Create(topic, webhookEvent.TenantId));
+        var stream = credits.Stream(_streams, topic, webhookEvent.TenantId);
         var backoff = MinBackoff;
         while (true)
         {
@@ -164,9 +165,11 @@ internal sealed partial class WebhookPublisher(
     // Forgets tenants this gateway no longer holds room for, so the table tracks active tenants only.
     private void SweepIdle(DateTimeOffset now)
     {
+        // The time is checked first: counting a concurrent dictionary takes all its locks.
         var next = Interlocked.Read(ref _nextSweep);
-        if (_credits.Count < IdleSweepThreshold || now.UtcTicks < next
-            || Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + IdleSweepInterval.Ticks, next) != next)
+        if (now.UtcTicks < next
+            || Interlocked.CompareExchange(ref _nextSweep, now.UtcTicks + IdleSweepInterval.Ticks, next) != next
+            || _credits.Count < IdleSweepThreshold)
         {
             return;
         }
@@ -181,6 +184,9 @@ internal sealed partial class WebhookPublisher(
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // Resolving a grain reference is not free: the builder's is taken once, each tenant's once per table entry.
+    private IPayloadBuilderGrain Builder => _builder ??= client.GetGrain<IPayloadBuilderGrain>(0);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused event {EventId} for tenant {TenantId}: {ErrorCount} validation error(s)")]
     private static partial void LogRefusedInvalid(ILogger logger, string tenantId, string eventId, int errorCount);

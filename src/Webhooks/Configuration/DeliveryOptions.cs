@@ -15,6 +15,20 @@ public sealed class DeliveryOptions
     [ConfigurationKeyName("max_concurrency")]
     public int MaxConcurrency { get; set; } = 32;
 
+    /// <summary>
+    /// How many deliveries this silo may have in flight across all tenants. A tenant whose deliveries time out or
+    /// cannot connect is given fewer of them, down to one, until it answers again.
+    /// </summary>
+    [ConfigurationKeyName("max_in_flight")]
+    public int MaxInFlight { get; set; } = 256;
+
+    /// <summary>
+    /// How many undelivered events this silo may hold across all tenants; past it, publishers get backpressure even for
+    /// tenants with room of their own.
+    /// </summary>
+    [ConfigurationKeyName("max_pending")]
+    public int MaxPending { get; set; } = 100_000;
+
     /// <summary>How many events one tenant may have waiting for delivery; past it, publishers get backpressure.</summary>
     [ConfigurationKeyName("buffer_size")]
     public int BufferSize { get; set; } = 1024;

@@ -27,7 +27,7 @@ public sealed class IdempotencyOptions
 
     /// <summary>With memory storage, how many ids each silo remembers at most; the oldest are forgotten first.</summary>
     [ConfigurationKeyName("max_keys")]
-    public int MaxKeys { get; set; } = 1_000_000;
+    public int MaxKeys { get; set; } = 100_000;
 }
 
 /// <summary>The <c>storage</c> section of <c>silo.yaml</c>: where tenant state (retries, failed events, history) lives.</summary>

@@ -27,6 +27,8 @@ internal sealed class DeliveryOptionsValidator(ConfigurationOrigin origin) : IVa
         .Check(options.Timeout > TimeSpan.Zero, "timeout", "must be a positive duration such as 00:00:10")
         .Check(options.MaxConcurrency is >= 1 and <= 10_000, "max_concurrency", "must be between 1 and 10000")
         .Check(options.BufferSize is >= 1 and <= 1_000_000, "buffer_size", "must be between 1 and 1000000")
+        .Check(options.MaxInFlight is >= 1 and <= 100_000, "max_in_flight", "must be between 1 and 100000")
+        .Check(options.MaxPending is >= 1 and <= 100_000_000, "max_pending", "must be between 1 and 100000000")
         .Check(options.ResponseExcerptBytes is >= 0 and <= 65_536, "response_excerpt_bytes", "must be between 0 and 65536")
         .Check(HttpHeaderRules.CheckValue(options.UserAgent) is null && options.UserAgent.Length > 0, "user_agent", "must be non-empty printable ASCII")
         .Check(RetrySchedules.Problem(options.RetrySchedule) is null, "retry_schedule", RetrySchedules.Problem(options.RetrySchedule) ?? "")

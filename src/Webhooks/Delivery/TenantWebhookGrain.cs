@@ -31,6 +31,8 @@ internal sealed partial class TenantWebhookGrain(
     IOptions<StorageOptions> storageOptions,
     IIdempotencyStore idempotency,
     WebhookSender sender,
+    DeliverySlots slots,
+    SiloBacklog backlog,
     WebhookMetrics metrics,
     DeliveryGauges gauges,
     TimeProvider timeProvider,
@@ -43,6 +45,9 @@ internal sealed partial class TenantWebhookGrain(
     private static readonly TimeSpan AdmissionLease = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FullBufferRetryAfter = TimeSpan.FromSeconds(1);
+
+    // A tenant starts with a few deliveries in flight and earns more with each answer, up to delivery.max_concurrency.
+    private const int InitialConcurrency = 4;
 
     private readonly DeliveryOptions _delivery = deliveryOptions.Value;
     private readonly FailedEventOptions _failed = failedOptions.Value;
@@ -65,10 +70,16 @@ internal sealed partial class TenantWebhookGrain(
     private long _dropped;
     private long _retries;
     private bool _pumping;
+
+    // Deliveries this tenant may have in flight now: the configured limit while it answers, fewer while it times out.
+    private int _concurrency;
+    private int _sending;
+    private readonly Queue<PendingDelivery> _requeued = new();
     private bool _deactivating;
     private bool _wakeRegistered;
     private ITimer? _retryTimer;
     private ITenantRetryTimer? _self;
+    private IPayloadBuilderGrain? _builder;
     private DateTimeOffset _retryTimerDue = DateTimeOffset.MaxValue;
 
     // Storage writes: changes mark the state dirty; one write at a time carries every change made before it began.
@@ -84,13 +95,20 @@ internal sealed partial class TenantWebhookGrain(
 
     private DateTimeOffset Now => timeProvider.GetUtcNow();
 
-    // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold.
-    private int Room => _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks);
+    // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold, and
+    // against what the whole silo may hold.
+    private int Room => Math.Min(
+        _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks),
+        backlog.Room);
+
+    // What this grain has counted into the silo's backlog.
+    private int _held;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = this.GetPrimaryKeyString();
         _load = gauges.Track(_tenantId);
+        _concurrency = Math.Min(InitialConcurrency, _delivery.MaxConcurrency);
         var now = Now;
         foreach (var pending in State.Pending)
         {
@@ -99,6 +117,9 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         _self = GrainFactory.GetGrain<ITenantRetryTimer>(_tenantId);
+
+        // Resolving a grain reference is not free: take it once per activation.
+        _builder = GrainFactory.GetGrain<IPayloadBuilderGrain>(0);
 
         // The retry timer runs on the engine's clock, which tests replace to run whole schedules in seconds.
         _retryTimer = timeProvider.CreateTimer(static self => ((TenantWebhookGrain)self!).OnRetryTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -147,7 +168,7 @@ internal sealed partial class TenantWebhookGrain(
 
         if (errors.Count == 0)
         {
-            errors.AddRange(await GrainFactory.GetGrain<IPayloadBuilderGrain>(0).Validate(normalized));
+            errors.AddRange(await _builder!.Validate(normalized));
         }
 
         metrics.Published(_tenantId, normalized.EventName);
@@ -172,6 +193,7 @@ internal sealed partial class TenantWebhookGrain(
         var now = Now.UtcTicks;
         var credits = Math.Clamp(requested, 0, Math.Max(Room, 0));
         _admissions.Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
+        CountHeld();
         return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic));
     }
 
@@ -267,6 +289,7 @@ internal sealed partial class TenantWebhookGrain(
             if (_storage.IsDurable || !shuttingDown)
             {
                 await FlushAsync(includeHistory: true).WaitAsync(cancellationToken);
+                await EnsureWakeAsync().WaitAsync(cancellationToken);
             }
 
             // At shutdown the reminder service is stopping too; a stale reminder unregisters itself on its next tick.
@@ -281,6 +304,8 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         gauges.Untrack(_tenantId, _load);
+        backlog.Change(-_held);
+        _held = 0;
         if (_pending.Count > 0 && !_storage.IsDurable && shuttingDown)
         {
             // Memory storage ends with the silo: these events are lost, and that is said out loud.
@@ -346,7 +371,7 @@ internal sealed partial class TenantWebhookGrain(
         _pumping = true;
         try
         {
-            while (_inFlight.Count < _delivery.MaxConcurrency && _ready.TryDequeue(out var next))
+            while (_inFlight.Count < _concurrency && (_requeued.TryDequeue(out var next) || _ready.TryDequeue(out next)))
             {
                 if (!_pending.ContainsKey(next.Event.Id) || _inFlight.Contains(next.Event.Id))
                 {
@@ -389,8 +414,17 @@ internal sealed partial class TenantWebhookGrain(
         ReportLoad();
     }
 
+    // Keeps the silo's backlog in step with what this grain holds: its undelivered events and its promises.
+    private void CountHeld()
+    {
+        var held = _pending.Count + _admissions.Outstanding(Now.UtcTicks);
+        backlog.Change(held - _held);
+        _held = held;
+    }
+
     private void ReportLoad()
     {
+        CountHeld();
         _load.Buffered = _ready.Count;
         _load.InFlight = _inFlight.Count;
         _load.Retrying = _retrying.Count;
@@ -403,15 +437,34 @@ internal sealed partial class TenantWebhookGrain(
         var webhookEvent = pending.Event;
         var started = Now;
         DeliveryResult result;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TenantId"] = _tenantId, ["EventId"] = webhookEvent.Id });
+        using var scope = DeliveryScope(logger, _tenantId, webhookEvent.Id);
         using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
             var tenant = settings.Current.Find(_tenantId)!;
-            var payload = await GrainFactory.GetGrain<IPayloadBuilderGrain>(0).Build(webhookEvent);
+            var payload = await _builder!.Build(webhookEvent);
+            await slots.WaitAsync();
+            if (_sending >= _concurrency)
+            {
+                // The endpoint started failing while this delivery waited for a slot: give the slot back, wait in line.
+                slots.Release();
+                _inFlight.Remove(webhookEvent.Id);
+                _requeued.Enqueue(pending);
+                Pump();
+                return;
+            }
 
-            // The request is built and sent on the thread pool; only the bookkeeping runs on the grain.
-            result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, pending.TraceParent, CancellationToken.None));
+            _sending++;
+            try
+            {
+                // The request is built and sent on the thread pool; only the bookkeeping runs on the grain.
+                result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, pending.TraceParent, CancellationToken.None));
+            }
+            finally
+            {
+                _sending--;
+                slots.Release();
+            }
         }
         catch (Exception ex)
         {
@@ -424,6 +477,7 @@ internal sealed partial class TenantWebhookGrain(
         activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
 
         _inFlight.Remove(webhookEvent.Id);
+        AdjustConcurrency(result);
         Complete(pending, result, started);
         if (_inFlight.Count == 0)
         {
@@ -509,6 +563,21 @@ internal sealed partial class TenantWebhookGrain(
         Schedule(pending, now);
         ArmRetryTimer();
         _ = EnsureWakeAsync();
+    }
+
+    // Slow start and back-off: a tenant earns one more delivery in flight with each answer, up to its limit; a timeout
+    // or a refused connection drops it to one. An endpoint that hangs thus holds one of the silo's delivery slots, not
+    // its whole limit, and gets its share back as it answers again.
+    private void AdjustConcurrency(DeliveryResult result)
+    {
+        if (result.Outcome is DeliveryOutcomes.Timeout or DeliveryOutcomes.ConnectionError)
+        {
+            _concurrency = 1;
+        }
+        else if (result.StatusCode is not null && _concurrency < _delivery.MaxConcurrency)
+        {
+            _concurrency++;
+        }
     }
 
     private string? AutoDisableReason(DateTimeOffset now)
@@ -710,17 +779,14 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    // With durable storage, returns once the change is stored; memory storage is written when the grain deactivates.
+    // With durable storage, returns once the change is stored, with a reminder to resume the work after a crash. Memory
+    // storage is written when the grain deactivates; it needs a reminder only for work that waits (see Complete).
     private async Task PersistAsync()
     {
         if (_storage.IsDurable)
         {
             await FlushAsync(includeHistory: false);
             await EnsureWakeAsync();
-        }
-        else
-        {
-            _ = EnsureWakeAsync();
         }
     }
 
@@ -846,6 +912,9 @@ internal sealed partial class TenantWebhookGrain(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static readonly Func<ILogger, string, string, IDisposable?> DeliveryScope =
+        LoggerMessage.DefineScope<string, string>("Tenant {TenantId} event {EventId}");
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);

@@ -33,7 +33,17 @@ public static class WebhooksSiloBuilderExtensions
         {
             // Tenant grains subscribe implicitly, so no per-stream subscription state is kept.
             streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            streams.ConfigurePartitioning(WebhookStreams.QueueCount);
             streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+
+            // A tenant grain takes each event at once, so the queue cache need not keep delivered events for the
+            // default half hour: a large cache costs memory, and every stream's cursor walks it.
+            streams.ConfigureCacheEviction(eviction => eviction.Configure(options =>
+            {
+                options.DataMinTimeInCache = TimeSpan.FromSeconds(10);
+                options.DataMaxAgeInCache = TimeSpan.FromSeconds(30);
+                options.MetadataMinTimeInCache = TimeSpan.FromMinutes(1);
+            }));
         });
 
         builder.Services.AddWebhookServices(configuration);
@@ -126,6 +136,8 @@ public static class WebhooksSiloBuilderExtensions
         services.AddHostedService<WebhookSettingsActivator>();
         services.TryAddSingleton<PayloadBuilderRegistry>();
         services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<DeliverySlots>();
+        services.TryAddSingleton<SiloBacklog>();
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Webhooks.Benchmarks.Scenarios;
+
+namespace Webhooks.Benchmarks.Reporting;
+
+/// <summary>Prints the results as a table with the targets, and writes them as JSON and as a chart.</summary>
+internal static class ResultWriter
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void PrintTable(IReadOnlyList<ScenarioResult> results)
+    {
+        var table = new StringBuilder();
+        table.AppendLine();
+        table.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-28} {"path",-9} {"tenants",8} {"deliv/s",10} {"x raw",6} {"p50 ms",8} {"p99 ms",8} {"lost",6} {"cpu ms/d",9} {"alloc B/d",10} {"rss MB",7} {"B/tenant",9}");
+        foreach (var r in results)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"{r.Name,-28} {r.Path,-9} {r.Tenants,8:N0} {r.DeliveriesPerS,10:N0} {r.RatioToRaw,6:0.00} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {r.Lost,6} {r.CpuMsPerDelivery,9:0.000} {r.AllocBytesPerDelivery,10:N0} {r.PeakRssMb,7:0} {(r.BytesPerTenant is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : ""),9}");
+        }
+
+        Console.WriteLine(table);
+    }
+
+    /// <summary>Checks each target; returns one line per target, saying whether it holds and by how much.</summary>
+    public static IReadOnlyList<string> Targets(IReadOnlyList<ScenarioResult> results, double rawP99AtHalfRate, int[] tenantCounts)
+    {
+        var lines = new List<string>();
+        ScenarioResult? Find(string name) => results.FirstOrDefault(r => r.Name == name);
+        void Check(string what, bool holds, string detail) => lines.Add($"{(holds ? "met " : "MISS")}  {what}: {detail}");
+
+        foreach (var count in tenantCounts.Skip(1))
+        {
+            foreach (var path in new[] { "gateway", "grain" })
+            {
+                if (Find($"e2e_{path}_{count}") is { } e2e)
+                {
+                    Check($"end to end, {path}, {count:N0} tenants >= 0.8 x raw", e2e.RatioToRaw >= 0.8, $"{e2e.RatioToRaw:0.00} x raw");
+                }
+            }
+        }
+
+        if (results.FirstOrDefault(r => r.Name.StartsWith("burst_", StringComparison.Ordinal)) is { } burst)
+        {
+            Check("single-tenant burst loses nothing and >= 0.5 x raw", burst.Lost == 0 && burst.RatioToRaw >= 0.5, $"lost {burst.Lost}, {burst.RatioToRaw:0.00} x raw");
+        }
+
+        if (Find("hang_baseline") is { } baseline && Find("hang_healthy_tenants") is { } hang)
+        {
+            var throughput = hang.DeliveriesPerS / baseline.DeliveriesPerS;
+            var p99 = hang.P99Ms / baseline.P99Ms;
+            Check("healthy tenants keep >= 0.9 x their throughput while 10% hang", throughput >= 0.9, $"{throughput:0.00} x");
+            Check("healthy tenants' p99 within 2 x while 10% hang", p99 <= 2, $"{p99:0.00} x ({hang.P99Ms:0.0} vs {baseline.P99Ms:0.0} ms)");
+        }
+
+        if (Find("e2e_gateway_half_rate") is { } half)
+        {
+            var ratio = half.P99Ms / rawP99AtHalfRate;
+            Check("p99 at half of peak rate within 2 x the raw p99", ratio <= 2, $"{ratio:0.00} x ({half.P99Ms:0.0} vs {rawP99AtHalfRate:0.0} ms)");
+        }
+
+        if (Find("memory_configured_tenant") is { BytesPerTenant: { } configured })
+        {
+            Check("an idle configured tenant costs <= 1 KiB", configured <= 1024, $"{configured:N0} bytes");
+        }
+
+        if (Find("memory_active_tenant_grain") is { BytesPerTenant: { } active })
+        {
+            Check("an active tenant grain costs <= 8 KiB", active <= 8192, $"{active:N0} bytes");
+        }
+
+        return lines;
+    }
+
+    public static async Task WriteJsonAsync(string path, IReadOnlyList<ScenarioResult> results, IReadOnlyList<string> targets, string machine)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await using var file = File.Create(path);
+        await JsonSerializer.SerializeAsync(file, new { machine, generated_at = DateTimeOffset.UtcNow, scenarios = results, targets }, Json);
+    }
+
+    public static void WriteChart(string path, IReadOnlyList<ScenarioResult> results, double raw)
+    {
+        var plot = new ScottPlot.Plot();
+        var throughput = results.Where(r => r.DeliveriesPerS > 0 && !r.Name.EndsWith("half_rate", StringComparison.Ordinal)).ToList();
+        var bars = plot.Add.Bars(throughput.Select(r => r.DeliveriesPerS).ToArray());
+        bars.Color = ScottPlot.Colors.SteelBlue;
+        plot.Add.HorizontalLine(raw, 2, ScottPlot.Colors.DarkRed).LegendText = "raw HTTP limit";
+        plot.Add.HorizontalLine(raw * 0.8, 1, ScottPlot.Colors.Orange, ScottPlot.LinePattern.Dashed).LegendText = "0.8 x raw";
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, throughput.Count).Select(i => (double)i)], [.. throughput.Select(r => r.Name)]);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Left.Label.Text = "deliveries per second";
+        plot.Title("Webhooks.Orleans: deliveries per second, same machine, same run");
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        plot.SavePng(path, 1400, 800);
+    }
+}

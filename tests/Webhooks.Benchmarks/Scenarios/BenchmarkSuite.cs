@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Webhooks.Benchmarks.Harness;
+using Webhooks.Configuration;
+
+namespace Webhooks.Benchmarks.Scenarios;
+
+/// <summary>
+/// Every scenario, in order, in one process: the receiver, the raw HTTP limit, the engine end to end, a single-tenant
+/// burst, hanging endpoints, and memory per tenant.
+/// </summary>
+internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>? only = null)
+{
+    private const int EngineWorkers = 256;
+    private static readonly int[] RawConcurrency = [16, 64, 256];
+    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly List<ScenarioResult> _results = [];
+    private readonly DeliveryRecorder _recorder = new(sizes.Capacity);
+    private double _raw;
+    private double _rawP99AtHalf;
+
+    public IReadOnlyList<ScenarioResult> Results => _results;
+
+    public double RawReference => _raw;
+
+    public async Task RunAsync()
+    {
+        Step("receiver", "Kestrel on 127.0.0.1, answering 200 after reading each body");
+        await using var receiver = await BenchmarkReceiver.StartAsync();
+        receiver.Recorder = _recorder;
+
+        await RunRawAsync(receiver);
+
+        var maxTenants = sizes.TenantCounts.Max();
+        var tenants = Enumerable.Range(0, maxTenants).Select(i => ($"t{i}", new Uri(receiver.Address, $"/ok/t{i}").ToString()))
+            .Concat(Enumerable.Range(0, sizes.HangTenants).Select(i => ($"g{i}", new Uri(receiver.Address, i % 10 == 0 ? $"/hang/g{i}" : $"/ok/g{i}").ToString())))
+            .Concat(Enumerable.Range(0, sizes.ActiveTenants).Select(i => ($"m{i}", new Uri(receiver.Address, $"/ok/m{i}").ToString())))
+            .ToList();
+        Step("engine", $"co-hosted silo with {tenants.Count:N0} tenants configured");
+        await using var engine = await EngineHost.StartAsync(tenants, DeliveryTimeout);
+
+        if (Selected("e2e"))
+        {
+            await RunEndToEndAsync(engine);
+        }
+
+        if (Selected("latency") && Selected("e2e"))
+        {
+            await RunHalfPeakLatencyAsync(engine);
+        }
+
+        if (Selected("burst"))
+        {
+            await RunBurstAsync(engine);
+        }
+
+        if (Selected("hang"))
+        {
+            await RunHangAsync(engine, receiver);
+        }
+
+        if (Selected("memory"))
+        {
+            await RunMemoryAsync(engine);
+        }
+    }
+
+    private bool Selected(string scenario) => only is null || only.Contains(scenario);
+
+    private async Task RunRawAsync(BenchmarkReceiver receiver)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        });
+        var endpoint = new Uri(receiver.Address, "/ok/raw");
+        RunStats? best = null;
+        foreach (var concurrency in RawConcurrency)
+        {
+            Step("raw limit", $"HttpClient, {concurrency} concurrent posts, no engine");
+            var stats = await Workload.RunAsync($"raw x{concurrency}", _recorder, concurrency, seq => PostRawAsync(client, endpoint, seq), sizes.Warmup, sizes.Measure);
+            Report(ScenarioResult.From($"raw_c{concurrency}", "raw_http", 1, stats, 0));
+            if (best is null || stats.DeliveriesPerSecond > best.DeliveriesPerSecond)
+            {
+                best = stats;
+            }
+        }
+
+        _raw = best!.DeliveriesPerSecond;
+        Step("raw limit", $"reference: {_raw:N0} deliveries/s");
+
+        var half = await Workload.RunAsync("raw at half rate", _recorder, 64, seq => PostRawAsync(client, endpoint, seq), sizes.Warmup, sizes.Measure, _raw / 2);
+        _rawP99AtHalf = half.P99Ms;
+        Report(ScenarioResult.From("raw_half_rate", "raw_http", 1, half, _raw));
+    }
+
+    private async Task RunEndToEndAsync(EngineHost engine)
+    {
+        foreach (var count in sizes.TenantCounts)
+        {
+            foreach (var path in new[] { "gateway", "grain" })
+            {
+                Step("end to end", $"{count:N0} tenant(s) through the {(path == "gateway" ? "gateway and stream" : "direct grain Publish")}");
+                var stats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
+                Report(ScenarioResult.From($"e2e_{path}_{count}", path, count, stats, _raw));
+            }
+        }
+    }
+
+    private async Task RunHalfPeakLatencyAsync(EngineHost engine)
+    {
+        var peak = _results.Single(r => r.Name == $"e2e_gateway_{sizes.TenantCounts[1]}").DeliveriesPerS;
+        Step("latency", $"gateway, {sizes.TenantCounts[1]} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
+        var stats = await Workload.RunAsync("half rate", _recorder, EngineWorkers, seq => PublishAsync(engine, "gateway", $"t{seq % sizes.TenantCounts[1]}", seq), sizes.Warmup, sizes.Measure, peak / 2);
+        Report(ScenarioResult.From("e2e_gateway_half_rate", "gateway", sizes.TenantCounts[1], stats, _raw));
+    }
+
+    private async Task RunBurstAsync(EngineHost engine)
+    {
+        Step("burst", $"{sizes.BurstEvents:N0} events to one tenant, as fast as the gateway takes them");
+        _recorder.Reset();
+        using var meter = new ProcessMeter();
+        meter.Start();
+        var started = Stopwatch.GetTimestamp();
+        var accepted = 0;
+        await Parallel.ForAsync(0, sizes.BurstEvents, new ParallelOptions { MaxDegreeOfParallelism = EngineWorkers }, async (_, _) =>
+        {
+            var seq = _recorder.Next();
+            _recorder.Sent(seq);
+            if (await PublishAsync(engine, "gateway", "t0", seq))
+            {
+                Interlocked.Increment(ref accepted);
+            }
+        });
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 120);
+        while (_recorder.Delivered < accepted && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var usage = meter.Stop();
+        var latencies = _recorder.LatenciesMs(0, long.MaxValue);
+        Array.Sort(latencies);
+        var stats = new RunStats(
+            _recorder.Delivered / elapsed.TotalSeconds,
+            Workload.Percentile(latencies, 0.5),
+            Workload.Percentile(latencies, 0.99),
+            accepted,
+            _recorder.Delivered,
+            sizes.BurstEvents - _recorder.Delivered,
+            _recorder.Duplicates,
+            usage.Cpu.TotalMilliseconds / Math.Max(1, _recorder.Delivered),
+            (double)usage.Allocated / Math.Max(1, _recorder.Delivered),
+            usage.PeakWorkingSet / (1024.0 * 1024.0));
+        Report(ScenarioResult.From($"burst_{sizes.BurstEvents}", "gateway", 1, stats, _raw));
+    }
+
+    private async Task RunHangAsync(EngineHost engine, BenchmarkReceiver receiver)
+    {
+        var count = sizes.HangTenants;
+
+        // Every tenth tenant's endpoint may hang, and one event in ten goes to those tenants; their publishes are
+        // not retried, so that they never hold up the healthy tenants' publishers.
+        Task<bool> Publish(int seq)
+        {
+            var index = seq % count;
+            if (seq % 10 == 0)
+            {
+                index = index / 10 * 10;
+            }
+            else if (index % 10 == 0)
+            {
+                index++;
+            }
+
+            return PublishAsync(engine, "gateway", $"g{index}", seq, retry: seq % 10 != 0);
+        }
+
+        foreach (var hang in new[] { false, true })
+        {
+            receiver.HangEnabled = hang;
+            Step("hang", $"{count:N0} tenants, 10% {(hang ? "hanging until the timeout" : "healthy (baseline)")}");
+            // The warm-up outlasts a delivery timeout, so that the measurement sees the engine settled with the hangs.
+            var stats = await Workload.RunAsync(hang ? "with hangs" : "baseline", _recorder, EngineWorkers, Publish, sizes.Warmup + DeliveryTimeout + TimeSpan.FromSeconds(1), sizes.Measure, watched: seq => seq % 10 != 0, deliveredCounter: () => _recorder.WatchedDelivered);
+            Report(ScenarioResult.From(hang ? "hang_healthy_tenants" : "hang_baseline", "gateway", count, stats with { Lost = 0 }, _raw));
+        }
+
+        receiver.HangEnabled = false;
+    }
+
+    private async Task RunMemoryAsync(EngineHost engine)
+    {
+        Step("memory", $"{sizes.ConfiguredTenants:N0} tenants configured");
+        var before = Heap();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            Enumerable.Range(0, sizes.ConfiguredTenants).Select(i => KeyValuePair.Create<string, string?>($"webhook:tenants:tenant-{i:D6}:endpoint", $"https://hooks.example.com/in/tenant-{i:D6}"))).Build();
+        var options = new WebhookOptions();
+        new ConfigurationOrigin(configuration).Bind(WebhookOptions.SectionName, options);
+        var settings = WebhookSettings.Compile(options);
+        var perConfigured = (Heap() - before) / (double)sizes.ConfiguredTenants;
+        GC.KeepAlive(configuration);
+        GC.KeepAlive(options);
+        GC.KeepAlive(settings);
+        Report(Memory("memory_configured_tenant", sizes.ConfiguredTenants, perConfigured));
+
+        Step("memory", $"{sizes.ActiveTenants:N0} tenant grains activated, one delivery each");
+        _recorder.Reset();
+        before = Heap();
+        await Parallel.ForAsync(0, sizes.ActiveTenants, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
+        {
+            var seq = _recorder.Next();
+            _recorder.Sent(seq);
+            await PublishAsync(engine, "gateway", $"m{i}", seq);
+        });
+        while (_recorder.Delivered < sizes.ActiveTenants)
+        {
+            await Task.Delay(20);
+        }
+
+        var perActive = (Heap() - before) / (double)sizes.ActiveTenants;
+        Report(Memory("memory_active_tenant_grain", sizes.ActiveTenants, perActive));
+    }
+
+    private static ScenarioResult Memory(string name, int tenants, double bytesPerTenant) =>
+        new(name, "memory", tenants, 0, 0, 0, 0, 0, 0, 0, Math.Round(Environment.WorkingSet / (1024.0 * 1024.0), 1)) { BytesPerTenant = Math.Round(bytesPerTenant, 0) };
+
+    private static long Heap()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static async Task<bool> PublishAsync(EngineHost engine, string path, string tenant, int seq, bool retry = true)
+    {
+        var webhookEvent = new WebhookEvent { TenantId = tenant, EventName = WebhookEventNames.UsageRecorded, Payload = Payload(seq) };
+        while (true)
+        {
+            try
+            {
+                if (path == "gateway")
+                {
+                    await engine.Publisher.PublishAsync(webhookEvent);
+                }
+                else
+                {
+                    await engine.Grains.GetGrain<ITenantWebhookGrain>(tenant).Publish(webhookEvent);
+                }
+
+                return true;
+            }
+            catch (WebhookOverflowException) when (retry)
+            {
+                // Backpressure: the publisher waits a moment and offers the same event again.
+                await Task.Delay(1);
+            }
+            catch (WebhookOverflowException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static async Task<bool> PostRawAsync(HttpClient client, Uri endpoint, int seq)
+    {
+        using var content = new ByteArrayContent(RawBody(seq));
+        content.Headers.ContentType = new("application/json");
+        using var response = await client.PostAsync(endpoint, content);
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+
+    private static string Payload(int seq) =>
+        string.Create(CultureInfo.InvariantCulture, $$"""{"customer_id":"cus_000123","meter":"api_calls","quantity":1,"seq":{{seq}}}""");
+
+    // The same shape and size as the body the engine delivers.
+    private static byte[] RawBody(int seq) => Encoding.UTF8.GetBytes(string.Create(
+        CultureInfo.InvariantCulture,
+        $$"""{"id":"{{Guid.NewGuid()}}","event_name":"usage.recorded","timestamp":"{{DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'}}","tenant_id":"t1","payload":{{Payload(seq)}}}"""));
+
+    private static void Step(string scenario, string what) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {scenario}: {what}");
+
+    private void Report(ScenarioResult result)
+    {
+        _results.Add(result);
+        Console.WriteLine(result.BytesPerTenant is { } bytes
+            ? $"    -> {bytes:N0} bytes per tenant"
+            : $"    -> {result.DeliveriesPerS:N0} deliveries/s ({result.RatioToRaw:0.00} x raw), p50 {result.P50Ms:0.0} ms, p99 {result.P99Ms:0.0} ms, lost {result.Lost}");
+    }
+
+    /// <summary>The raw limit's p99 at half its peak rate, for the latency target.</summary>
+    public double RawP99AtHalfRate => _rawP99AtHalf;
+}
