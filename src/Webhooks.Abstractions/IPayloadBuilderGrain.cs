@@ -11,4 +11,7 @@ public interface IPayloadBuilderGrain : IGrainWithIntegerKey
 
     /// <summary>Builds the JSON payload that is delivered for a valid event.</summary>
     Task<string> Build(WebhookEvent webhookEvent);
+
+    /// <summary>Builds the payloads of several events in one call, in order; a tenant with a backlog builds in batches.</summary>
+    Task<string[]> BuildAll(WebhookEvent[] webhookEvents);
 }

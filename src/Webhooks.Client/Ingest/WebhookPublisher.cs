@@ -15,7 +15,8 @@ internal sealed partial class WebhookPublisher(
     IOptions<WebhookPublisherOptions> options,
     TimeProvider timeProvider,
     WebhookMetrics metrics,
-    ILogger<WebhookPublisher> logger) : IWebhookPublisher
+    ILogger<WebhookPublisher> logger,
+    ILocalPayloadValidator? localValidator = null) : IWebhookPublisher
 {
     private const int IdleSweepThreshold = 10_000;
     private static readonly TimeSpan IdleSweepInterval = TimeSpan.FromSeconds(10);
@@ -62,7 +63,7 @@ internal sealed partial class WebhookPublisher(
 
         // Memory streams: validate here, so that a bad event never takes room in the tenant's buffer.
         metrics.Published(normalized.TenantId, normalized.EventName);
-        errors.AddRange(await Builder.Validate(normalized));
+        errors.AddRange(localValidator is { } local ? local.Validate(normalized) : await Builder.Validate(normalized));
         if (errors.Count > 0)
         {
             throw Invalid(normalized, errors);

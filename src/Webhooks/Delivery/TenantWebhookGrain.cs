@@ -6,7 +6,9 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using Webhooks.Configuration;
 using Webhooks.Dispatch;
+using Webhooks.Ingest;
 using Webhooks.Observability;
+using Webhooks.Payloads;
 
 namespace Webhooks.Delivery;
 
@@ -29,7 +31,9 @@ internal sealed partial class TenantWebhookGrain(
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<FailedEventOptions> failedOptions,
     IOptions<StorageOptions> storageOptions,
+    IOptions<WebhookPublisherOptions> publisherOptions,
     IIdempotencyStore idempotency,
+    PayloadValidator validator,
     WebhookSender sender,
     DeliverySlots slots,
     SiloBacklog backlog,
@@ -46,12 +50,16 @@ internal sealed partial class TenantWebhookGrain(
     private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FullBufferRetryAfter = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan RoomPollInterval = TimeSpan.FromMilliseconds(50);
+
     // A tenant starts with a few deliveries in flight and earns more with each answer, up to delivery.max_concurrency.
     private const int InitialConcurrency = 4;
 
     private readonly DeliveryOptions _delivery = deliveryOptions.Value;
     private readonly FailedEventOptions _failed = failedOptions.Value;
     private readonly StorageOptions _storage = storageOptions.Value;
+    private readonly TimeSpan _maxWait = publisherOptions.Value.MaxWait;
+    private TaskCompletionSource? _roomFreed;
 
     // Every undelivered event by id; each is also in exactly one of: the ready queue, the retry queue, or in flight.
     private readonly Dictionary<string, PendingDelivery> _pending = new(StringComparer.Ordinal);
@@ -168,7 +176,7 @@ internal sealed partial class TenantWebhookGrain(
 
         if (errors.Count == 0)
         {
-            errors.AddRange(await _builder!.Validate(normalized));
+            errors.AddRange(validator.Validate(normalized));
         }
 
         metrics.Published(_tenantId, normalized.EventName);
@@ -334,7 +342,7 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        if (refuseWhenFull && Room <= 0)
+        if (refuseWhenFull && Room <= 0 && !await WaitForRoomAsync())
         {
             _refused++;
             metrics.Refused(_tenantId, RefusalReasons.TenantBufferFull);
@@ -360,6 +368,26 @@ internal sealed partial class TenantWebhookGrain(
         await idempotency.AddAsync(_tenantId, webhookEvent.Id);
     }
 
+    // Waits up to ingest.max_wait for room, as the gateway does: a publisher is refused only when the wait runs out.
+    private async Task<bool> WaitForRoomAsync()
+    {
+        var deadline = Now + _maxWait;
+        while (Room <= 0)
+        {
+            var remaining = deadline - Now;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            // Room frees as this tenant's deliveries end; the silo's backlog also frees elsewhere, so look again soon.
+            _roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Task.WhenAny(_roomFreed.Task, Task.Delay(remaining < RoomPollInterval ? remaining : RoomPollInterval, timeProvider));
+        }
+
+        return true;
+    }
+
     // Starts deliveries while there is room in flight. Rules are checked again, as the configuration may have changed.
     private void Pump()
     {
@@ -369,6 +397,7 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         _pumping = true;
+        List<PendingDelivery>? batch = null;
         try
         {
             while (_inFlight.Count < _concurrency && (_requeued.TryDequeue(out var next) || _ready.TryDequeue(out next)))
@@ -397,12 +426,17 @@ internal sealed partial class TenantWebhookGrain(
                 }
 
                 _inFlight.Add(next.Event.Id);
-                _ = DeliverAsync(next);
+                (batch ??= []).Add(next);
             }
         }
         finally
         {
             _pumping = false;
+        }
+
+        if (batch is not null)
+        {
+            _ = DeliverAsync(batch);
         }
 
         if (_inFlight.Count > 0)
@@ -425,6 +459,12 @@ internal sealed partial class TenantWebhookGrain(
     private void ReportLoad()
     {
         CountHeld();
+        if (_roomFreed is not null && Room > 0)
+        {
+            _roomFreed.TrySetResult();
+            _roomFreed = null;
+        }
+
         _load.Buffered = _ready.Count;
         _load.InFlight = _inFlight.Count;
         _load.Retrying = _retrying.Count;
@@ -432,7 +472,55 @@ internal sealed partial class TenantWebhookGrain(
         _load.Disabled = State.Endpoint.Disabled;
     }
 
-    private async Task DeliverAsync(PendingDelivery pending)
+    // Builds the payloads of a batch of events in one call to the builder grain, then sends each on its own.
+    private async Task DeliverAsync(List<PendingDelivery> batch)
+    {
+        string?[] payloads;
+        Exception? buildError = null;
+        try
+        {
+            payloads = await _builder!.BuildAll([.. batch.Select(pending => pending.Event)]);
+        }
+        catch (Exception ex) when (batch.Count > 1)
+        {
+            // One builder failed: build one by one, so that only that event fails.
+            payloads = new string?[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                try
+                {
+                    payloads[i] = await _builder!.Build(batch[i].Event);
+                }
+                catch (Exception single)
+                {
+                    buildError = single;
+                }
+            }
+
+            buildError ??= ex;
+        }
+        catch (Exception ex)
+        {
+            payloads = [null];
+            buildError = ex;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (payloads[i] is { } payload)
+            {
+                _ = SendAsync(batch[i], payload);
+            }
+            else
+            {
+                var webhookEvent = batch[i].Event;
+                LogDeliveryError(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, buildError!);
+                Finish(batch[i], new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {buildError!.GetType().Name}: {buildError.Message}", TimeSpan.Zero, null), Now);
+            }
+        }
+    }
+
+    private async Task SendAsync(PendingDelivery pending, string payload)
     {
         var webhookEvent = pending.Event;
         var started = Now;
@@ -442,7 +530,6 @@ internal sealed partial class TenantWebhookGrain(
         try
         {
             var tenant = settings.Current.Find(_tenantId)!;
-            var payload = await _builder!.Build(webhookEvent);
             await slots.WaitAsync();
             if (_sending >= _concurrency)
             {
@@ -475,8 +562,12 @@ internal sealed partial class TenantWebhookGrain(
         activity?.SetTag("http.response.status_code", result.StatusCode);
         activity?.SetTag("webhooks.outcome", result.Outcome);
         activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
+        Finish(pending, result, started);
+    }
 
-        _inFlight.Remove(webhookEvent.Id);
+    private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
+    {
+        _inFlight.Remove(pending.Event.Id);
         AdjustConcurrency(result);
         Complete(pending, result, started);
         if (_inFlight.Count == 0)

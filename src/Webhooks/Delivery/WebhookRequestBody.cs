@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -9,25 +10,40 @@ namespace Webhooks.Delivery;
 internal static class WebhookRequestBody
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonEncodedText IdProperty = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText EventNameProperty = JsonEncodedText.Encode("event_name");
+    private static readonly JsonEncodedText TimestampProperty = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText TenantIdProperty = JsonEncodedText.Encode("tenant_id");
+    private static readonly JsonEncodedText PayloadProperty = JsonEncodedText.Encode("payload");
 
     public static byte[] Write(WebhookEvent webhookEvent, string payload)
     {
-        var buffer = new ArrayBufferWriter<byte>(192 + webhookEvent.Id.Length + webhookEvent.TenantId.Length + (payload.Length * 2));
+        var body = WriteSegment(webhookEvent, payload);
+        return body.Count == body.Array!.Length ? body.Array : body.AsSpan().ToArray();
+    }
+
+    /// <summary>Writes the body into a buffer sized for it, without the copy that trimming it would cost.</summary>
+    public static ArraySegment<byte> WriteSegment(WebhookEvent webhookEvent, string payload)
+    {
+        // Event ids, tenant ids and payloads are mostly ASCII: their length in characters is close to their UTF-8 size.
+        var buffer = new ArrayBufferWriter<byte>(128 + webhookEvent.Id.Length + webhookEvent.EventName.Length + webhookEvent.TenantId.Length + payload.Length);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("id", webhookEvent.Id);
-            writer.WriteString("event_name", webhookEvent.EventName);
-            writer.WriteString("timestamp", FormatTimestamp(webhookEvent.Timestamp));
-            writer.WriteString("tenant_id", webhookEvent.TenantId);
-            writer.WritePropertyName("payload");
+            writer.WriteString(IdProperty, webhookEvent.Id);
+            writer.WriteString(EventNameProperty, webhookEvent.EventName);
+
+            // System.Text.Json writes a UTC DateTime as RFC 3339 with a Z, and fractional seconds only when there are any.
+            writer.WriteString(TimestampProperty, webhookEvent.Timestamp.UtcDateTime);
+            writer.WriteString(TenantIdProperty, webhookEvent.TenantId);
+            writer.WritePropertyName(PayloadProperty);
 
             // Validated, so that a custom builder's broken output fails this delivery instead of reaching the receiver.
             writer.WriteRawValue(payload);
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment) ? segment : buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>RFC 3339 in UTC, with fractional seconds only when there are any: <c>2024-01-21T15:30:00Z</c>.</summary>

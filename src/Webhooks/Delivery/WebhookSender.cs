@@ -20,6 +20,11 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private readonly DeliveryOptions _options = options.Value;
 
+    // The handler never rotates (its pooled connections do), so one client serves every delivery.
+    private HttpClient? _client;
+
+    private HttpClient Client => _client ??= httpClientFactory.CreateClient(HttpClientName);
+
     public async Task<DeliveryResult> SendAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
@@ -29,8 +34,7 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         try
         {
             using var request = CreateRequest(tenant, webhookEvent, payload, traceParent);
-            using var response = await httpClientFactory.CreateClient(HttpClientName)
-                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+            using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
@@ -62,8 +66,8 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
 
     private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
     {
-        var body = WebhookRequestBody.Write(webhookEvent, payload);
-        var content = new ByteArrayContent(body);
+        var body = WebhookRequestBody.WriteSegment(webhookEvent, payload);
+        var content = new ByteArrayContent(body.Array!, body.Offset, body.Count);
         content.Headers.ContentType = JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, tenant.Endpoint) { Content = content };
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);

@@ -135,6 +135,8 @@ public static class WebhooksSiloBuilderExtensions
         services.TryAddSingleton<WebhookSettingsMonitor>();
         services.AddHostedService<WebhookSettingsActivator>();
         services.TryAddSingleton<PayloadBuilderRegistry>();
+        services.TryAddSingleton<PayloadValidator>();
+        services.TryAddSingleton<ILocalPayloadValidator>(provider => provider.GetRequiredService<PayloadValidator>());
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<DeliverySlots>();
         services.TryAddSingleton<SiloBacklog>();

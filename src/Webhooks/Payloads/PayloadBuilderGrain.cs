@@ -1,55 +1,26 @@
-using System.Text;
-using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Webhooks.Configuration;
 using Orleans.Concurrency;
 
 namespace Webhooks.Payloads;
 
 /// <summary>Runs the registered payload builders. Stateless, so each silo scales it out and calls stay local.</summary>
 [StatelessWorker]
-internal sealed class PayloadBuilderGrain(PayloadBuilderRegistry registry, IOptions<IngestLimitsOptions> limits) : Grain, IPayloadBuilderGrain
+internal sealed class PayloadBuilderGrain(PayloadBuilderRegistry registry, PayloadValidator validator) : Grain, IPayloadBuilderGrain
 {
-    private readonly IngestLimitsOptions _limits = limits.Value;
+    public Task<WebhookValidationError[]> Validate(WebhookEvent webhookEvent) => Task.FromResult(validator.Validate(webhookEvent));
 
-    public Task<WebhookValidationError[]> Validate(WebhookEvent webhookEvent)
+    public async Task<string> Build(WebhookEvent webhookEvent) => await Builder(webhookEvent).BuildAsync(webhookEvent, CancellationToken.None);
+
+    public async Task<string[]> BuildAll(WebhookEvent[] webhookEvents)
     {
-        var size = Encoding.UTF8.GetByteCount(webhookEvent.Payload);
-        if (size > _limits.MaxPayloadBytes)
+        var payloads = new string[webhookEvents.Length];
+        for (var i = 0; i < webhookEvents.Length; i++)
         {
-            return Task.FromResult<WebhookValidationError[]>([new("payload", $"is {size} bytes; the limit is {_limits.MaxPayloadBytes}")]);
+            payloads[i] = await Builder(webhookEvents[i]).BuildAsync(webhookEvents[i], CancellationToken.None);
         }
 
-        if (registry.Find(webhookEvent.EventName) is not { } builder)
-        {
-            return Task.FromResult<WebhookValidationError[]>([new("event_name", $"'{webhookEvent.EventName}' is not a known event")]);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(webhookEvent.Payload, new JsonDocumentOptions { MaxDepth = _limits.MaxJsonDepth });
-            var payload = document.RootElement;
-            if (payload.ValueKind != JsonValueKind.Object)
-            {
-                return Task.FromResult<WebhookValidationError[]>([new("payload", "must be a JSON object")]);
-            }
-
-            return Task.FromResult(builder.Validate(payload).ToArray());
-        }
-        catch (JsonException ex) when (JsonDepth.Exceeded(ex))
-        {
-            return Task.FromResult<WebhookValidationError[]>([new("payload", $"nests deeper than {_limits.MaxJsonDepth} levels")]);
-        }
-        catch (JsonException ex)
-        {
-            return Task.FromResult<WebhookValidationError[]>([new("payload", $"is not valid JSON: {ex.Message}")]);
-        }
+        return payloads;
     }
 
-    public async Task<string> Build(WebhookEvent webhookEvent)
-    {
-        var builder = registry.Find(webhookEvent.EventName)
-            ?? throw new InvalidOperationException($"No payload builder for '{webhookEvent.EventName}'.");
-        return await builder.BuildAsync(webhookEvent, CancellationToken.None);
-    }
+    private IWebhookPayloadBuilder Builder(WebhookEvent webhookEvent) => registry.Find(webhookEvent.EventName)
+        ?? throw new InvalidOperationException($"No payload builder for '{webhookEvent.EventName}'.");
 }
