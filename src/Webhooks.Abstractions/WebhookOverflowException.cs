@@ -26,6 +26,7 @@ public sealed class WebhookOverflowException : Exception
     {
         OverflowReason.TenantBufferFull => "the tenant's delivery buffer is full",
         OverflowReason.StreamQueueFull => "the event stream's queue is full",
+        OverflowReason.SiloBacklogFull => "the silo holds as many undelivered events as it may, or this tenant its share of them",
         _ => reason.ToString(),
     };
 }
@@ -39,4 +40,10 @@ public enum OverflowReason
 
     /// <summary>The in-memory stream queue holds its maximum of 16384 events.</summary>
     StreamQueueFull,
+
+    /// <summary>
+    /// The silo holds as many undelivered events as <c>delivery.max_pending</c> allows, or this tenant holds as many as
+    /// the silo has free: no tenant may hold more, so that a few stuck endpoints cannot take the room of the rest.
+    /// </summary>
+    SiloBacklogFull,
 }

@@ -113,7 +113,7 @@ internal sealed partial class WebhookPublisher(
             now = timeProvider.GetUtcNow();
             if (now >= deadline)
             {
-                throw Overflow(tenantId, OverflowReason.TenantBufferFull, grant.RetryAfter);
+                throw Overflow(tenantId, grant.Refusal, grant.RetryAfter);
             }
 
             await Task.Delay(Min(backoff, deadline - now), timeProvider, cancellationToken);

@@ -128,6 +128,12 @@ public static class RefusalReasons
     public const string Invalid = "invalid";
     public const string TenantBufferFull = "tenant_buffer_full";
     public const string StreamQueueFull = "stream_queue_full";
+    public const string SiloBacklogFull = "silo_backlog_full";
 
-    public static string Of(OverflowReason reason) => reason == OverflowReason.StreamQueueFull ? StreamQueueFull : TenantBufferFull;
+    public static string Of(OverflowReason reason) => reason switch
+    {
+        OverflowReason.StreamQueueFull => StreamQueueFull,
+        OverflowReason.SiloBacklogFull => SiloBacklogFull,
+        _ => TenantBufferFull,
+    };
 }

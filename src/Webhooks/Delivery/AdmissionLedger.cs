@@ -16,6 +16,13 @@ internal sealed class AdmissionLedger
         return _outstanding;
     }
 
+    /// <summary>When the oldest grant still held at <paramref name="now"/> lapses, in UTC ticks; null when none is.</summary>
+    public long? NextLapse(long now)
+    {
+        Lapse(now);
+        return _grants.TryPeek(out var oldest) ? oldest.ExpiresAt : null;
+    }
+
     public void Add(int credits, long expiresAt)
     {
         if (credits <= 0)

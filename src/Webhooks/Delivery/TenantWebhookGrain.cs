@@ -46,8 +46,9 @@ internal sealed partial class TenantWebhookGrain(
     private const string WakeReminder = "webhooks-wake";
 
     // Gateways spend credits within the lease; the grain keeps the room a while longer for events still in the stream.
+    // The grace is short: credits a gateway let lapse still count against the silo's backlog until it ends.
     private static readonly TimeSpan AdmissionLease = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FullBufferRetryAfter = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan RoomPollInterval = TimeSpan.FromMilliseconds(50);
@@ -103,11 +104,17 @@ internal sealed partial class TenantWebhookGrain(
 
     private DateTimeOffset Now => timeProvider.GetUtcNow();
 
-    // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold, and
-    // against what the whole silo may hold.
-    private int Room => Math.Min(
-        _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks),
-        backlog.Room);
+    private int Room => Math.Min(TenantRoom, SiloRoom);
+
+    // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold.
+    private int TenantRoom => _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks);
+
+    // This tenant's share of the silo's backlog: it may hold no more than the silo has free. Tenants that stop
+    // draining thus fill the backlog only in part, and a tenant that holds little still finds room (the dynamic
+    // threshold of shared-buffer switches).
+    private int SiloRoom => backlog.Room - _held;
+
+    private OverflowReason FullBound => TenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
 
     // What this grain has counted into the silo's backlog.
     private int _held;
@@ -200,9 +207,11 @@ internal sealed partial class TenantWebhookGrain(
 
         var now = Now.UtcTicks;
         var credits = Math.Clamp(requested, 0, Math.Max(Room, 0));
+        var refusal = credits == 0 ? FullBound : OverflowReason.TenantBufferFull;
         _admissions.Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
         CountHeld();
-        return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic));
+        ArmRetryTimer();
+        return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic, Refusal: refusal));
     }
 
     public Task<TenantWebhookStats> GetStats() => Task.FromResult(new TenantWebhookStats
@@ -344,9 +353,10 @@ internal sealed partial class TenantWebhookGrain(
 
         if (refuseWhenFull && Room <= 0 && !await WaitForRoomAsync())
         {
+            var bound = FullBound;
             _refused++;
-            metrics.Refused(_tenantId, RefusalReasons.TenantBufferFull);
-            throw new WebhookOverflowException(_tenantId, OverflowReason.TenantBufferFull, FullBufferRetryAfter);
+            metrics.Refused(_tenantId, RefusalReasons.Of(bound));
+            throw new WebhookOverflowException(_tenantId, bound, FullBufferRetryAfter);
         }
 
         _received++;
@@ -797,10 +807,17 @@ internal sealed partial class TenantWebhookGrain(
         ArmRetryTimer();
     }
 
-    // One timer, set for the earliest retry. While the grain is active it fires on time; a reminder covers the rest.
+    // One timer, set for the earliest retry or the lapse of the oldest grant, whichever comes first: a grant that lapses
+    // unused must leave the silo's backlog even when no other call comes to this grain. While the grain is active the
+    // timer fires on time; a reminder covers retries beyond that.
     private void ArmRetryTimer()
     {
         var due = _retrying.TryPeek(out _, out var next) ? next : DateTimeOffset.MaxValue;
+        if (_admissions.NextLapse(Now.UtcTicks) is { } lapse && lapse < due.UtcTicks)
+        {
+            due = new DateTimeOffset(lapse, TimeSpan.Zero);
+        }
+
         if (due == _retryTimerDue || _retryTimer is null)
         {
             return;
@@ -816,6 +833,7 @@ internal sealed partial class TenantWebhookGrain(
         _retryTimerDue = DateTimeOffset.MaxValue;
         PromoteDueRetries();
         Pump();
+        ReportLoad();
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Webhooks.Tests;
+
+/// <summary>
+/// The silo-wide bound on undelivered events (<c>delivery.max_pending</c>): tenants that stop draining share it, and
+/// room a gateway reserved and never used comes back even when nothing else calls the tenant.
+/// </summary>
+public sealed class SiloBacklogTests
+{
+    private const string SiloYaml = """
+        delivery:
+          timeout: 00:01:00
+          max_concurrency: 1
+          buffer_size: 100
+          max_pending: 20
+        ingest:
+          max_wait: 00:00:00.200
+        """;
+
+    [Fact]
+    public async Task Tenants_that_hang_fill_only_part_of_the_backlog_and_a_healthy_tenant_still_gets_in()
+    {
+        var receiver = await WebhookReceiver.StartAsync();
+        receiver.Hang("stuck-a");
+        receiver.Hang("stuck-b");
+        var tenants = new TenantsYaml()
+            .Tenant("stuck-a", receiver.EndpointFor("stuck-a"))
+            .Tenant("stuck-b", receiver.EndpointFor("stuck-b"))
+            .Tenant("healthy", receiver.EndpointFor("healthy"));
+        var cluster = await WebhookCluster.StartAsync(tenants, SiloYaml);
+        await using var _ = new Stopping(receiver, cluster);
+
+        // Alone, a tenant may hold no more than the silo has free: 10 of 20. Its own buffer (101) is far from full.
+        var a = await PublishUntilRefusedAsync(cluster.Tenant("stuck-a"), "stuck-a");
+        Assert.Equal(10, a.Accepted);
+        Assert.Equal(OverflowReason.SiloBacklogFull, a.Refusal.Reason);
+
+        // The second stuck tenant gets a share of what is left: it holds no more than the 10 - 5 still free.
+        var b = await PublishUntilRefusedAsync(cluster.Tenant("stuck-b"), "stuck-b");
+        Assert.Equal(5, b.Accepted);
+        Assert.Equal(OverflowReason.SiloBacklogFull, b.Refusal.Reason);
+
+        // With 15 of 20 held by tenants that never answer, a tenant that delivers still gets in, again and again.
+        for (var i = 0; i < 3; i++)
+        {
+            await cluster.Tenant("healthy").Publish(WebhookEvent.Create("healthy", WebhookEventNames.UsageRecorded, new { customer_id = $"c{i}", quantity = 1 }));
+            await receiver.WaitForAsync("healthy", i + 1);
+        }
+
+        var stats = await cluster.Tenant("stuck-a").GetStats();
+        Assert.Equal(10, stats.Received);
+        Assert.Equal(1, stats.Refused);
+        Assert.Equal(1, receiver.OpenRequests("stuck-a"));
+    }
+
+    [Fact]
+    public async Task Room_a_gateway_reserved_and_did_not_use_returns_when_its_lease_ends_without_another_call()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenants = new TenantsYaml()
+            .Tenant("reserving", receiver.EndpointFor("reserving"))
+            .Tenant("other", receiver.EndpointFor("other"));
+        await using var cluster = await WebhookCluster.StartAsync(tenants, SiloYaml, clock: clock);
+
+        // A gateway reserves room for events it then never publishes: the whole free backlog, as it is alone.
+        var reserved = await cluster.Tenant("reserving").Admit(100);
+        Assert.Equal(20, reserved.Credits);
+
+        var refused = await cluster.Tenant("other").Admit(1);
+        Assert.Equal(0, refused.Credits);
+        Assert.Equal(OverflowReason.SiloBacklogFull, refused.Refusal);
+
+        // The reservation lapses after its lease and grace; no call reaches the reserving tenant, yet its room returns.
+        clock.Advance(reserved.Lease + TimeSpan.FromSeconds(6));
+        var granted = await Eventually.Until(() => cluster.Tenant("other").Admit(1), grant => grant.Credits == 1, "the lapsed reservation to leave the backlog");
+        Assert.Equal(1, granted.Credits);
+    }
+
+    // Stops the receiver first, which ends the hanging requests, so that the silo stops without waiting for them.
+    private sealed class Stopping(WebhookReceiver receiver, WebhookCluster cluster) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await receiver.DisposeAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    private static async Task<(int Accepted, WebhookOverflowException Refusal)> PublishUntilRefusedAsync(ITenantWebhookGrain grain, string tenant)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                await grain.Publish(WebhookEvent.Create(tenant, WebhookEventNames.UsageRecorded, new { customer_id = $"c{i}", quantity = 1 }));
+            }
+            catch (WebhookOverflowException ex)
+            {
+                return (i, ex);
+            }
+        }
+
+        throw new InvalidOperationException($"{tenant} took 200 events without a refusal");
+    }
+}
