@@ -39,6 +39,77 @@ public sealed class ReloadSafeYamlProvider : YamlConfigurationProvider
     /// <summary>The file's full path.</summary>
     public string FilePath => Path.Combine((Source.FileProvider as Microsoft.Extensions.FileProviders.PhysicalFileProvider)?.Root ?? "", Source.Path ?? "");
 
+    // Every key, sorted without regard to case, so that the keys under a section form one run found by binary search.
+    // The framework's provider scans every key for each section the binder reads, which is quadratic in the number of
+    // tenants: at 100,000 of them, start-up and each reload would take minutes.
+    private string[]? _sortedKeys;
+
+    public override void Load(Stream stream)
+    {
+        base.Load(stream);
+        _sortedKeys = null;
+    }
+
+    public override void Set(string key, string? value)
+    {
+        base.Set(key, value);
+        _sortedKeys = null;
+    }
+
+    /// <summary>The names of the sections directly under <paramref name="parentPath"/>, with <paramref name="earlierKeys"/>.</summary>
+    public override IEnumerable<string> GetChildKeys(IEnumerable<string> earlierKeys, string? parentPath)
+    {
+        var keys = _sortedKeys ??= SortKeys(Data.Keys);
+        var prefix = parentPath is null ? "" : parentPath + ConfigurationPath.KeyDelimiter;
+        var results = new List<string>(earlierKeys);
+        var first = FirstWithPrefix(keys, prefix);
+        string? previous = null;
+        for (var i = first; i < keys.Length && keys[i].StartsWith(prefix, StringComparison.OrdinalIgnoreCase); i++)
+        {
+            var key = keys[i];
+            var end = key.IndexOf(ConfigurationPath.KeyDelimiter, prefix.Length, StringComparison.Ordinal);
+            var segment = end < 0 ? key[prefix.Length..] : key[prefix.Length..end];
+
+            // Keys of one section are mostly adjacent; the configuration root removes whatever duplicates remain.
+            if (!string.Equals(segment, previous, StringComparison.OrdinalIgnoreCase))
+            {
+                results.Add(segment);
+                previous = segment;
+            }
+        }
+
+        results.Sort(ConfigurationKeyComparer.Instance);
+        return results;
+    }
+
+    private static string[] SortKeys(ICollection<string> keys)
+    {
+        var sorted = new string[keys.Count];
+        keys.CopyTo(sorted, 0);
+        Array.Sort(sorted, StringComparer.OrdinalIgnoreCase);
+        return sorted;
+    }
+
+    // The index of the first key that is not before prefix, in case-insensitive order.
+    private static int FirstWithPrefix(string[] keys, string prefix)
+    {
+        int low = 0, high = keys.Length;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (StringComparer.OrdinalIgnoreCase.Compare(keys[middle], prefix) < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
     protected override void Dispose(bool disposing)
     {
         _watch?.Dispose();

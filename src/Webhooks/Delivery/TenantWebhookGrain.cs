@@ -540,28 +540,19 @@ internal sealed partial class TenantWebhookGrain(
         try
         {
             var tenant = settings.Current.Find(_tenantId)!;
-            await slots.WaitAsync();
-            if (_sending >= _concurrency)
+
+            // The wait for a silo slot and the request run on the thread pool: a slot is held only while its request
+            // is out, never while its continuation waits its turn on a busy grain scheduler.
+            if (await Task.Run(() => SendInSlotAsync(tenant, webhookEvent, payload, pending.TraceParent)) is not { } sent)
             {
-                // The endpoint started failing while this delivery waited for a slot: give the slot back, wait in line.
-                slots.Release();
+                // The endpoint started failing while this delivery waited for a slot: it waits in line again.
                 _inFlight.Remove(webhookEvent.Id);
                 _requeued.Enqueue(pending);
                 Pump();
                 return;
             }
 
-            _sending++;
-            try
-            {
-                // The request is built and sent on the thread pool; only the bookkeeping runs on the grain.
-                result = await Task.Run(() => sender.SendAsync(tenant, webhookEvent, payload, pending.TraceParent, CancellationToken.None));
-            }
-            finally
-            {
-                _sending--;
-                slots.Release();
-            }
+            result = sent;
         }
         catch (Exception ex)
         {
@@ -573,6 +564,27 @@ internal sealed partial class TenantWebhookGrain(
         activity?.SetTag("webhooks.outcome", result.Outcome);
         activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
         Finish(pending, result, started);
+    }
+
+    // Runs on the thread pool. Returns null, having sent nothing, when the tenant already has as many requests out as
+    // its back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
+    private async Task<DeliveryResult?> SendInSlotAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
+    {
+        await slots.WaitAsync(tenant.TenantId);
+        try
+        {
+            if (Interlocked.Increment(ref _sending) > Volatile.Read(ref _concurrency))
+            {
+                return null;
+            }
+
+            return await sender.SendAsync(tenant, webhookEvent, payload, traceParent, CancellationToken.None);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sending);
+            slots.Release(tenant.TenantId);
+        }
     }
 
     private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
@@ -673,11 +685,11 @@ internal sealed partial class TenantWebhookGrain(
     {
         if (result.Outcome is DeliveryOutcomes.Timeout or DeliveryOutcomes.ConnectionError)
         {
-            _concurrency = 1;
+            Volatile.Write(ref _concurrency, 1);
         }
         else if (result.StatusCode is not null && _concurrency < _delivery.MaxConcurrency)
         {
-            _concurrency++;
+            Volatile.Write(ref _concurrency, _concurrency + 1);
         }
     }
 

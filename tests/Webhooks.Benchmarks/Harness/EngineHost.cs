@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Webhooks.Configuration;
 using Webhooks.Hosting;
 
 namespace Webhooks.Benchmarks.Harness;
@@ -33,13 +34,12 @@ internal sealed class EngineHost : IAsyncDisposable
             ["delivery:timeout"] = deliveryTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["ingest:max_wait"] = "00:00:05",
         };
-        foreach (var (id, endpoint) in tenants)
-        {
-            settings[$"webhook:tenants:{id}:endpoint"] = endpoint;
-        }
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+
+        // Tenants come from a tenants.yaml, as in production: its provider binds many tenants in linear time.
+        builder.Configuration.AddWebhooksYamlFile(TenantsFile.Write(tenants));
         builder.Configuration.AddInMemoryCollection(settings);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(FreePort(), FreePort())

@@ -36,8 +36,11 @@ public class PayloadBenchmarks
         return Builder.Validate(document.RootElement).Count();
     }
 
+    [Benchmark(Description = "payload building (default builder)")]
+    public int BuildPayload() => Builder.BuildAsync(Event, CancellationToken.None).Result.Length;
+
     [Benchmark(Description = "delivery body serialization")]
-    public int WriteBody() => WebhookRequestBody.Write(Event, Event.Payload).Length;
+    public int WriteBody() => WebhookRequestBody.WriteSegment(Event, Event.Payload).Count;
 
     [Benchmark(Description = "Standard Webhooks signature")]
     public int Sign() => WebhookSigner.Sign(Keys, Event.Id, 1_700_000_000, _body).Length;
