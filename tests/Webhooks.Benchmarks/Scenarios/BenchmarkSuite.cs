@@ -37,7 +37,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var maxTenants = sizes.TenantCounts.Max();
         var tenants = Enumerable.Range(0, maxTenants).Select(i => ($"t{i}", new Uri(receiver.Address, $"/ok/t{i}").ToString()))
             .Concat(Enumerable.Range(0, sizes.HangTenants).Select(i => ($"g{i}", new Uri(receiver.Address, i % 10 == 0 ? $"/hang/g{i}" : $"/ok/g{i}").ToString())))
-            .Concat(Enumerable.Range(0, sizes.ActiveTenants).Select(i => ($"m{i}", new Uri(receiver.Address, $"/ok/m{i}").ToString())))
+            .Concat(new[] { "m", "n" }.SelectMany(prefix => Enumerable.Range(0, sizes.ActiveTenants).Select(i => ($"{prefix}{i}", new Uri(receiver.Address, $"/ok/{prefix}{i}").ToString()))))
             .ToList();
         Step("engine", $"co-hosted silo with {tenants.Count:N0} tenants configured");
         await using var engine = await EngineHost.StartAsync(tenants, DeliveryTimeout);
@@ -252,8 +252,13 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         });
 
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 120);
-        while (_recorder.Delivered < count && Stopwatch.GetTimestamp() < deadline)
+        while (_recorder.Delivered < count)
         {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new InvalidOperationException($"Only {_recorder.Delivered:N0} of {count:N0} tenant grains delivered their event within 2 minutes.");
+            }
+
             await Task.Delay(20);
         }
     }
