@@ -96,10 +96,13 @@ internal static class ResultWriter
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, throughput.Count).Select(i => (double)i)], [.. throughput.Select(r => r.Name)]);
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+
+        // Room under the axis for the rotated scenario names.
+        plot.Axes.Bottom.MinimumSize = 190;
         plot.Axes.Left.Label.Text = "deliveries per second";
         plot.Title("Webhooks.Orleans: deliveries per second, same machine, same run");
         plot.Axes.Margins(bottom: 0);
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plot.SavePng(path, 1400, 800);
     }
