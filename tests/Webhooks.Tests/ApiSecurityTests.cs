@@ -110,6 +110,15 @@ public sealed class ApiSecurityTests : IAsyncLifetime
         Assert.Contains("api.keys", message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_open_api_on_a_kestrel_endpoint_beyond_loopback_stops_start_up_too()
+    {
+        var message = await SiloHost.FailToStartAsync("webhook:\n  tenants: {}\n", "Kestrel:\n  Endpoints:\n    Public:\n      Url: http://0.0.0.0:5998\n");
+
+        Assert.Contains("http://0.0.0.0:5998", message, StringComparison.Ordinal);
+        Assert.Contains("api.keys", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("api:\n  keys: [short]\n", "api.keys.0", "shorter than 16")]
     [InlineData("api:\n  keys: [\"${env:WEBHOOKS_TEST_NOT_SET}\"]\n", "api.keys.0", "WEBHOOKS_TEST_NOT_SET")]

@@ -52,6 +52,8 @@ public sealed class ConfigurationErrorTests
         { "      endpoint: https://example.com/h\n      headers:\n        webhook-signature: forged", "headers.webhook-signature", "set by the engine" },
         { "      endpoint: https://example.com/h\n      excluded_event: [usage.recorded]", "excluded_event", "not a known setting" },
         { "      endpoint: https://example.com/h\n      enabled: maybe", "enabled", "wrong type" },
+        { "      endpoint: https://example.com/h\n      previous_secrets:\n        - secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n          expires_at: 2999-01-01T00:00:00Z", "previous_secrets", "needs a current 'secret'" },
+        { "      endpoint: https://example.com/h\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n      previous_secrets:\n        - expires_at: 2999-01-01T00:00:00Z", "previous_secrets.0.secret", "is required" },
     };
 
     [Theory]

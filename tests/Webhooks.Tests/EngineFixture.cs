@@ -17,6 +17,9 @@ public sealed class EngineFixture : IAsyncLifetime
     /// <summary>A failed delivery is tried once more, a tenth of a second later, then kept as failed.</summary>
     public static readonly string[] OneQuickRetry = ["00:00:00.100"];
 
+    /// <summary>A failure answer far longer than <c>delivery.response_excerpt_bytes</c> (512 by default).</summary>
+    public static readonly string VerboseBody = "error: " + string.Concat(Enumerable.Range(0, 400).Select(i => $"{i:D4}."));
+
     public WebhookReceiver Receiver { get; private set; } = null!;
 
     public WebhookCluster Cluster { get; private set; } = null!;
@@ -25,7 +28,8 @@ public sealed class EngineFixture : IAsyncLifetime
     {
         Receiver = await WebhookReceiver.StartAsync();
         Receiver.RespondWith("failing", HttpStatusCode.InternalServerError);
-        Receiver.RespondWith("redirecting", HttpStatusCode.Found);
+        Receiver.RedirectTo("redirecting", "redirect-target");
+        Receiver.RespondWith("verbose", HttpStatusCode.InternalServerError, VerboseBody);
         Receiver.Hang("hang");
 
         var tenants = new TenantsYaml()
@@ -39,6 +43,8 @@ public sealed class EngineFixture : IAsyncLifetime
             .Tenant("cohosted", Receiver.EndpointFor("cohosted"))
             .Tenant("failing", Receiver.EndpointFor("failing"), retrySchedule: OneQuickRetry)
             .Tenant("redirecting", Receiver.EndpointFor("redirecting"), retrySchedule: OneQuickRetry)
+            .Tenant("redirect-target", Receiver.EndpointFor("redirect-target"))
+            .Tenant("verbose", Receiver.EndpointFor("verbose"), retrySchedule: OneQuickRetry)
             .Tenant("refused", $"http://127.0.0.1:{FreePorts.Next()}/hooks/refused", retrySchedule: OneQuickRetry)
             .Tenant("hang", Receiver.EndpointFor("hang"), retrySchedule: OneQuickRetry)
             .Tenant("healthy", Receiver.EndpointFor("healthy"));

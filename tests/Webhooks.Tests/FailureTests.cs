@@ -39,8 +39,31 @@ public sealed class FailureTests(EngineFixture fixture)
 
         await Eventually.Until(async () => (await Cluster.Tenant("redirecting").GetStats()).Failed == 1, "the event to fail its two attempts");
 
-        Assert.Equal(2, Receiver.RequestsFor("redirecting").Count);
+        // Each answer was a 302 with a Location on the same receiver; nothing went there.
+        var requests = Receiver.RequestsFor("redirecting");
+        Assert.Equal(2, requests.Count);
+        Assert.All(requests, r => Assert.Equal(302, r.AnsweredWith));
+        Assert.Empty(Receiver.RequestsFor("redirect-target"));
         Assert.Contains(Cluster.SiloLogs, l => l.Message.Contains(id, StringComparison.Ordinal) && l.Message.Contains("302", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_keeps_the_start_of_the_response_body_capped_at_the_excerpt_size()
+    {
+        var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("verbose", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
+
+        await Eventually.Until(async () => (await Cluster.Tenant("verbose").GetStats()).Failed == 1, "the event to fail its two attempts");
+
+        var attempts = await Cluster.Tenant("verbose").GetAttempts(10);
+        Assert.Equal(2, attempts.Length);
+        Assert.All(attempts, attempt =>
+        {
+            Assert.Equal(id, attempt.EventId);
+            Assert.Equal(500, attempt.StatusCode);
+            Assert.Equal(EngineFixture.VerboseBody[..512], attempt.ResponseExcerpt);
+        });
+        var failed = Assert.Single(await Cluster.Tenant("verbose").GetFailed());
+        Assert.Equal(id, failed.Event.Id);
     }
 
     [Fact]

@@ -86,6 +86,28 @@ public sealed partial class OperationsTests
     }
 
     [Fact]
+    public async Task With_durable_storage_each_publish_is_counted_once()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var silo = await SiloHost.StartAsync(
+            new TenantsYaml().Tenant("acme", receiver.EndpointFor("acme")).ToString(),
+            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n");
+
+        // The first publish learns from the grain that storage is durable; the second goes to the grain straight away.
+        Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "acme", "price.updated")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "acme", "price.deleted")).StatusCode);
+        await receiver.WaitForAsync("acme", 2);
+
+        var metrics = await Eventually.Until(
+            () => silo.Http.GetStringAsync("/metrics"),
+            text => Sum(text, "webhooks_delivery_attempts_total", "outcome", "delivered") == 2,
+            "both deliveries on /metrics");
+        Assert.Equal(2, Sum(metrics, "webhooks_events_published_total"));
+        Assert.Equal(2, Sum(metrics, "webhooks_events_accepted_total"));
+    }
+
+    [Fact]
     public async Task Readiness_turns_unhealthy_while_storage_is_down_and_back_when_it_returns()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -73,7 +73,16 @@ internal sealed partial class WebhookPublisher(
         var route = await TakeCreditAsync(normalized.TenantId, credits, deadline, cancellationToken);
         if (route is null)
         {
-            return await PublishToGrainAsync(normalized, credits);
+            // The silo's storage turned out durable: the grain takes the event, and must not count it again.
+            RequestContext.Set(WebhookMetrics.PublishCountedKey, true);
+            try
+            {
+                return await PublishToGrainAsync(normalized, credits);
+            }
+            finally
+            {
+                RequestContext.Remove(WebhookMetrics.PublishCountedKey);
+            }
         }
 
         await OnNextAsync(credits, route, normalized, deadline, cancellationToken);

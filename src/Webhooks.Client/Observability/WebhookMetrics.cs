@@ -61,6 +61,12 @@ public sealed class WebhookMetrics
     /// <summary>Whether measurements carry a <c>tenant</c> tag.</summary>
     public bool TenantLabels => _tenantLabels;
 
+    /// <summary>
+    /// Set in the request context of a publish that a gateway has already counted, so that the grain it hands the event
+    /// to does not count it a second time.
+    /// </summary>
+    internal const string PublishCountedKey = "webhooks-publish-counted";
+
     public void Published(string tenantId, string eventName) => _published.Add(1, Tags(tenantId, ("event_name", eventName)));
 
     public void Accepted(string tenantId, string eventName) => _accepted.Add(1, Tags(tenantId, ("event_name", eventName)));

@@ -27,7 +27,10 @@ internal static class SiloApplication
         origin.Bind(IngestLimitsOptions.SectionName, limits);
         var observability = new SiloObservabilityOptions();
         origin.Bind(SiloObservabilityOptions.SectionName, observability);
-        var apiKeys = ApiKeys.Load(builder.Configuration, (builder.Configuration["urls"] ?? DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries));
+        // Kestrel's own endpoints, when configured, take the place of 'urls': both are judged.
+        var listenUrls = (builder.Configuration["urls"] ?? DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
+        var apiKeys = ApiKeys.Load(builder.Configuration, listenUrls);
 
         // The envelope around a payload is small; a body far beyond the payload limit is cut off while it is read.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxPayloadBytes + (64 * 1024));

@@ -101,10 +101,20 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin, IOptio
             Fail("secret", secretProblem!);
         }
 
+        if (tenant.PreviousSecrets.Count > 0 && tenant.Secret is null)
+        {
+            // Signing would stop without a word once the last of them expired.
+            Fail("previous_secrets", "needs a current 'secret': previous secrets only sign beside it while a rotation runs");
+        }
+
         for (var i = 0; i < tenant.PreviousSecrets.Count; i++)
         {
             var previous = tenant.PreviousSecrets[i];
-            if (previous.Secret is not null && SigningSecret.TryDecode(previous.Secret, out var previousProblem) is null)
+            if (previous.Secret is null)
+            {
+                Fail($"previous_secrets.{i}.secret", "is required");
+            }
+            else if (SigningSecret.TryDecode(previous.Secret, out var previousProblem) is null)
             {
                 Fail($"previous_secrets.{i}.secret", previousProblem!);
             }

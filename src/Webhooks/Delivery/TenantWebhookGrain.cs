@@ -84,6 +84,9 @@ internal sealed partial class TenantWebhookGrain(
     private int _concurrency;
     private int _sending;
     private readonly Queue<PendingDelivery> _requeued = new();
+
+    // Events being accepted now, between the duplicate check and the idempotency record; null while there are none.
+    private Dictionary<string, TaskCompletionSource<bool>>? _accepting;
     private bool _deactivating;
     private bool _wakeRegistered;
     private ITimer? _retryTimer;
@@ -186,7 +189,11 @@ internal sealed partial class TenantWebhookGrain(
             errors.AddRange(validator.Validate(normalized));
         }
 
-        metrics.Published(_tenantId, normalized.EventName);
+        if (RequestContext.Get(WebhookMetrics.PublishCountedKey) is not true)
+        {
+            metrics.Published(_tenantId, normalized.EventName);
+        }
+
         if (errors.Count > 0)
         {
             metrics.Refused(_tenantId, RefusalReasons.Invalid);
@@ -342,40 +349,75 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        if (_pending.ContainsKey(webhookEvent.Id)
-            || await idempotency.ContainsAsync(_tenantId, webhookEvent.Id)
-            || _pending.ContainsKey(webhookEvent.Id))
+        // Another publish of the same event may be under way on this reentrant grain: its outcome decides this one's.
+        while (_accepting?.GetValueOrDefault(webhookEvent.Id) is { } earlier)
+        {
+            if (await earlier.Task)
+            {
+                _received++;
+                Filter(webhookEvent, FilterReasons.Duplicate);
+                return;
+            }
+        }
+
+        if (_pending.ContainsKey(webhookEvent.Id))
         {
             _received++;
             Filter(webhookEvent, FilterReasons.Duplicate);
             return;
         }
 
-        if (refuseWhenFull && Room <= 0 && !await WaitForRoomAsync())
+        // From here until the idempotency store has the id, a publish of the same event waits for this one's outcome.
+        var accepted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        (_accepting ??= new(StringComparer.Ordinal)).Add(webhookEvent.Id, accepted);
+        var outcome = false;
+        try
         {
-            var bound = FullBound;
-            _refused++;
-            metrics.Refused(_tenantId, RefusalReasons.Of(bound));
-            throw new WebhookOverflowException(_tenantId, bound, FullBufferRetryAfter);
-        }
+            if (await idempotency.ContainsAsync(_tenantId, webhookEvent.Id))
+            {
+                _received++;
+                Filter(webhookEvent, FilterReasons.Duplicate);
+                outcome = true;
+                return;
+            }
 
-        _received++;
-        var pending = new PendingDelivery { Event = webhookEvent, DueAt = Now, TraceParent = WebhookTracing.IncomingTraceParent() };
-        if (State.Endpoint.Disabled)
-        {
-            // Kept, not dropped: an operator replays it once the endpoint is enabled again.
-            KeepFailed(pending, FailureReasons.EndpointDisabled);
-        }
-        else
-        {
-            _pending.Add(webhookEvent.Id, pending);
-            _ready.Enqueue(pending);
-            Pump();
-        }
+            if (refuseWhenFull && Room <= 0 && !await WaitForRoomAsync())
+            {
+                var bound = FullBound;
+                _refused++;
+                metrics.Refused(_tenantId, RefusalReasons.Of(bound));
+                throw new WebhookOverflowException(_tenantId, bound, FullBufferRetryAfter);
+            }
 
-        MarkDirty();
-        await PersistAsync();
-        await idempotency.AddAsync(_tenantId, webhookEvent.Id);
+            _received++;
+            var pending = new PendingDelivery { Event = webhookEvent, DueAt = Now, TraceParent = WebhookTracing.IncomingTraceParent() };
+            if (State.Endpoint.Disabled)
+            {
+                // Kept, not dropped: an operator replays it once the endpoint is enabled again.
+                KeepFailed(pending, FailureReasons.EndpointDisabled);
+            }
+            else
+            {
+                _pending.Add(webhookEvent.Id, pending);
+                _ready.Enqueue(pending);
+                Pump();
+            }
+
+            MarkDirty();
+            await PersistAsync();
+            await idempotency.AddAsync(_tenantId, webhookEvent.Id);
+            outcome = true;
+        }
+        finally
+        {
+            _accepting!.Remove(webhookEvent.Id);
+            if (_accepting.Count == 0)
+            {
+                _accepting = null;
+            }
+
+            accepted.SetResult(outcome);
+        }
     }
 
     // Waits up to ingest.max_wait for room, as the gateway does: a publisher is refused only when the wait runs out.
@@ -539,13 +581,13 @@ internal sealed partial class TenantWebhookGrain(
         using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
-            var tenant = settings.Current.Find(_tenantId)!;
-
             // The wait for a silo slot and the request run on the thread pool: a slot is held only while its request
             // is out, never while its continuation waits its turn on a busy grain scheduler.
-            if (await Task.Run(() => SendInSlotAsync(tenant, webhookEvent, payload, pending.TraceParent)) is not { } sent)
+            if (settings.Current.Find(_tenantId) is not { } tenant
+                || await Task.Run(() => SendInSlotAsync(tenant, webhookEvent, payload, pending.TraceParent)) is not { } sent)
             {
-                // The endpoint started failing while this delivery waited for a slot: it waits in line again.
+                // The tenant left the configuration while its payload was built, or its endpoint started failing while
+                // this delivery waited for a slot: it goes back in line, where the rules are checked again.
                 _inFlight.Remove(webhookEvent.Id);
                 _requeued.Enqueue(pending);
                 Pump();

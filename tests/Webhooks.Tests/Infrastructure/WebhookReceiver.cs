@@ -64,6 +64,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
             .ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>Requests for <paramref name="tenant"/> get no answer until the client gives up.</summary>
+    /// <summary>Answers 302 Found with a <c>Location</c> that points at <paramref name="target"/>'s endpoint.</summary>
+    public void RedirectTo(string tenant, string target) =>
+        _behaviors[tenant] = new Behavior(HttpStatusCode.Found, Hang: false, TimeSpan.Zero) { Location = EndpointFor(target) };
+
+    /// <summary>Answers <paramref name="status"/> with <paramref name="body"/> as plain text.</summary>
+    public void RespondWith(string tenant, HttpStatusCode status, string body) =>
+        _behaviors[tenant] = new Behavior(status, Hang: false, TimeSpan.Zero) { Body = body };
+
     public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true, TimeSpan.Zero);
 
     /// <summary>Requests for <paramref name="tenant"/> are answered 200 after <paramref name="delay"/>.</summary>
@@ -143,7 +151,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 await Task.Delay(behavior.Delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
-            return Results.StatusCode((int)status);
+            if (behavior.Location is { } location)
+            {
+                request.HttpContext.Response.Headers.Location = location;
+            }
+
+            return behavior.Body is { } text ? Results.Text(text, "text/plain", statusCode: (int)status) : Results.StatusCode((int)status);
         }
         finally
         {
@@ -161,5 +174,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         public HttpStatusCode FailStatus { get; init; }
 
         public TimeSpan? RetryAfter { get; init; }
+
+        public string? Location { get; init; }
+
+        public string? Body { get; init; }
     }
 }
