@@ -1,30 +1,45 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Testing;
+using Webhooks.Configuration;
 
 namespace Webhooks.Tests;
 
-/// <summary>A running silo and the events it accepted before any bad input, shared by the bad-input matrix.</summary>
+/// <summary>
+/// The one running silo every case of the bad-input matrix is sent to, with a capture of its logs and the path of
+/// the <c>tenants.yaml</c> it watches.
+/// </summary>
 public sealed class BadInputFixture : IAsyncLifetime
 {
     public WebhookReceiver Receiver { get; private set; } = null!;
 
     public SiloHost Silo { get; private set; } = null!;
 
-    public List<string> AcceptedBefore { get; } = [];
+    public FakeLogCollector Logs { get; } = new();
+
+    /// <summary>The tenants the silo started with, to put back after a refused edit.</summary>
+    public string GoodTenantsYaml { get; private set; } = null!;
+
+    public string TenantsPath { get; private set; } = null!;
+
+    internal WebhookSettingsMonitor Settings => Silo.Services.GetRequiredService<WebhookSettingsMonitor>();
+
+    public ITenantWebhookGrain Acme => Silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
 
     public async Task InitializeAsync()
     {
         Receiver = await WebhookReceiver.StartAsync();
+
+        // Slow answers and one delivery at a time keep the events published before a case in the silo while it runs.
         Receiver.AnswerAfter("acme", TimeSpan.FromMilliseconds(50));
-        Silo = await SiloHost.StartAsync(
-            new TenantsYaml().Tenant("acme", Receiver.EndpointFor("acme")).ToString(),
-            "ingest:\n  max_payload_bytes: 4096\n  max_json_depth: 8\ndelivery:\n  max_concurrency: 1\n");
-        for (var i = 0; i < 5; i++)
-        {
-            var response = await Silo.Http.PostAsync("/v1/events", Json($$$"""{"tenant_id":"acme","event_name":"usage.recorded","payload":{"customer_id":"before-{{{i}}}"}}"""));
-            AcceptedBefore.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
-        }
+        GoodTenantsYaml = new TenantsYaml().Tenant("acme", Receiver.EndpointFor("acme")).ToString();
+        Silo = await SiloHost.StartAsync(GoodTenantsYaml, "ingest:\n  max_payload_bytes: 4096\n  max_json_depth: 8\ndelivery:\n  max_concurrency: 1\n");
+        Silo.Services.GetRequiredService<ILoggerFactory>().AddProvider(new FakeLoggerProvider(Logs));
+        TenantsPath = ((IConfigurationRoot)Silo.Services.GetRequiredService<IConfiguration>()).Providers
+            .OfType<ReloadSafeYamlProvider>()
+            .Single(p => p.FilePath.EndsWith("tenants.yaml", StringComparison.Ordinal))
+            .FilePath;
     }
 
     public async Task DisposeAsync()
@@ -33,12 +48,21 @@ public sealed class BadInputFixture : IAsyncLifetime
         await Silo.DisposeAsync();
     }
 
+    /// <summary>Publishes a valid event over HTTP and returns its id.</summary>
+    public async Task<string> PublishAsync(string customer)
+    {
+        var response = await Silo.Http.PostAsync("/v1/events", Json($$$"""{"tenant_id":"acme","event_name":"usage.recorded","payload":{"customer_id":"{{{customer}}}"}}"""));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+    }
+
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }
 
 /// <summary>
-/// Bad input across configuration, the HTTP API and the grain API: each gets a clear error, the silo keeps serving,
-/// and every event accepted before it is still delivered.
+/// Bad input across configuration, the HTTP API and the grain API, all sent to one running silo: each gets a clear
+/// error, and that same silo delivers both the events accepted just before the bad input and one published just after.
 /// </summary>
 public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
 {
@@ -83,14 +107,14 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         ["grain: another tenant's event"] = f => Grain(f, WebhookEvent.Create("globex", WebhookEventNames.PriceUpdated, new { price_id = "p" }), "tenant_id"),
         ["grain: id with control characters"] = f => Grain(f, WebhookEvent.Create("acme", WebhookEventNames.PriceUpdated, new { price_id = "p" }) with { Id = "evt\n1" }, "id"),
 
-        // Configuration: the silo that reads it refuses to start; the running one is untouched.
-        ["config: malformed YAML"] = f => Config("webhook:\n  tenants:\n    acme: {endpoint: [\n", "malformed YAML"),
-        ["config: endpoint not http(s)"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: gopher://x\n", "tenant 'acme', field 'endpoint'"),
-        ["config: unknown excluded event"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      excluded_events: [price.moved]\n", "field 'excluded_events'"),
-        ["config: malformed secret"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: whsec_tooshort\n", "field 'secret'"),
-        ["config: unresolvable secret reference"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: ${env:WEBHOOKS_TEST_NOWHERE}\n", "WEBHOOKS_TEST_NOWHERE"),
-        ["config: reserved header"] = f => Config("webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      headers:\n        Host: evil.example\n", "field 'headers.Host'"),
-        ["config: tenant id with a space"] = f => Config("webhook:\n  tenants:\n    \"ac me\":\n      endpoint: https://x.example\n", "tenant 'ac me'"),
+        // Configuration: an edit of the running silo's tenants.yaml is refused and the last good configuration stays.
+        ["config: malformed YAML"] = f => Config(f, "webhook:\n  tenants:\n    acme: {endpoint: [\n", "malformed YAML"),
+        ["config: endpoint not http(s)"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: gopher://x\n", "tenant 'acme', field 'endpoint'"),
+        ["config: unknown excluded event"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      excluded_events: [price.moved]\n", "field 'excluded_events'"),
+        ["config: malformed secret"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: whsec_tooshort\n", "field 'secret'"),
+        ["config: unresolvable secret reference"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: ${env:WEBHOOKS_TEST_NOWHERE}\n", "WEBHOOKS_TEST_NOWHERE"),
+        ["config: reserved header"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      headers:\n        Host: evil.example\n", "field 'headers.Host'"),
+        ["config: tenant id with a space"] = f => Config(f, "webhook:\n  tenants:\n    \"ac me\":\n      endpoint: https://x.example\n", "tenant 'ac me'"),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
@@ -100,16 +124,30 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public async Task Bad_input_gets_a_clear_error_and_loses_nothing(string name)
+    public async Task Bad_input_gets_a_clear_error_and_the_same_silo_delivers_the_events_before_and_after_it(string name)
     {
+        List<string> before = [];
+        for (var i = 0; i < 3; i++)
+        {
+            before.Add(await fixture.PublishAsync($"before-{i}"));
+        }
+
         await Cases[name](fixture);
 
         Assert.Equal(HttpStatusCode.OK, (await fixture.Silo.Http.GetAsync("/healthz")).StatusCode);
+        var after = await fixture.PublishAsync("after");
+        string[] expected = [.. before, after];
         var delivered = await fixture.Receiver.WaitUntilAsync(
             () => fixture.Receiver.SuccessesFor("acme"),
-            s => fixture.AcceptedBefore.All(s.ContainsKey),
-            "every event accepted before the bad input");
-        Assert.All(fixture.AcceptedBefore, id => Assert.Equal(1, delivered[id]));
+            s => expected.All(s.ContainsKey),
+            "the events published just before and just after the bad input");
+        Assert.All(expected, id => Assert.Equal(1, delivered[id]));
+
+        // The deliveries were made by the silo that took the bad input: its tenant grain recorded them.
+        await Eventually.Until(
+            () => fixture.Acme.GetAttempts(100),
+            attempts => expected.All(id => attempts.Any(a => a.EventId == id && a.Outcome == "delivered")),
+            "the running silo to record each delivery");
     }
 
     private static async Task Http(BadInputFixture fixture, string body, int status, string? field, string path = "/v1/events")
@@ -134,11 +172,29 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         Assert.Contains(error.Errors, e => e.Field == field);
     }
 
-    private static async Task Config(string tenantsYaml, string expected)
+    private static async Task Config(BadInputFixture fixture, string tenantsYaml, string expected)
     {
-        var message = await SiloHost.FailToStartAsync(tenantsYaml);
+        List<string> Rejections() =>
+        [
+            .. fixture.Logs.GetSnapshot()
+                .Where(l => l.Level == LogLevel.Error && l.Message.Contains("rejected", StringComparison.Ordinal) && l.Message.Contains(expected, StringComparison.Ordinal))
+                .Select(l => l.Message),
+        ];
 
-        Assert.Contains(expected, message, StringComparison.Ordinal);
-        Assert.Contains("tenants.yaml", message, StringComparison.Ordinal);
+        var seen = Rejections().Count;
+        await File.WriteAllTextAsync(fixture.TenantsPath, tenantsYaml);
+        var rejections = await Eventually.Until(() => Task.FromResult(Rejections()), r => r.Count > seen, $"the running silo to refuse the edit with '{expected}'");
+        Assert.Contains(fixture.TenantsPath, rejections[^1], StringComparison.Ordinal);
+
+        // The last good tenants stay in force.
+        var acme = fixture.Settings.Current.Find("acme");
+        Assert.NotNull(acme);
+        Assert.Equal(new Uri(fixture.Receiver.EndpointFor("acme")), acme.Endpoint);
+        Assert.Null(fixture.Settings.Current.Find("ac me"));
+
+        // Put the good file back, and wait until the silo has read it, so that the next case starts from it.
+        var refused = fixture.Settings.Current;
+        await File.WriteAllTextAsync(fixture.TenantsPath, fixture.GoodTenantsYaml);
+        await Eventually.Until(() => Task.FromResult(!ReferenceEquals(fixture.Settings.Current, refused)), "the running silo to read the good file again");
     }
 }

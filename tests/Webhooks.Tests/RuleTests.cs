@@ -56,6 +56,25 @@ public sealed class RuleTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task An_unknown_tenant_is_logged_with_its_reason_at_information_first_then_at_debug()
+    {
+        const string tenant = "unknown-and-logged";
+        var first = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create(tenant, WebhookEventNames.PriceUpdated, new { price_id = "p" }));
+        var second = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create(tenant, WebhookEventNames.BillingGenerated, new { invoice_id = "in_1", customer_id = "c" }));
+
+        await Eventually.Until(
+            () => Cluster.Tenant(tenant).GetStats(),
+            s => s.Filtered.GetValueOrDefault(FilterReasons.UnknownTenant) == 2,
+            "both events to be filtered");
+
+        var lines = Cluster.SiloLogs.Where(log => Equals(log.GetStructuredStateValue("TenantId"), tenant)).ToList();
+        Assert.Equal(2, lines.Count);
+        FilterLog.AssertLine(lines[0], LogLevel.Information, tenant, first, WebhookEventNames.PriceUpdated, FilterReasons.UnknownTenant, firstOfItsReason: true);
+        FilterLog.AssertLine(lines[1], LogLevel.Debug, tenant, second, WebhookEventNames.BillingGenerated, FilterReasons.UnknownTenant, firstOfItsReason: false);
+        Assert.DoesNotContain(Receiver.All, r => r.Body.Contains(first, StringComparison.Ordinal) || r.Body.Contains(second, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Rules_are_counted_on_the_engine_meter()
     {
         using var filtered = Cluster.CollectCounter("webhooks.events.filtered", silo: 0);
@@ -67,5 +86,23 @@ public sealed class RuleTests(EngineFixture fixture)
             () => Task.FromResult(filtered.GetMeasurementSnapshot().Concat(filteredOnSecond.GetMeasurementSnapshot())
                 .Any(m => Equals(m.Tags["reason"], FilterReasons.TenantDisabled))),
             "a filtered measurement tagged tenant_disabled");
+    }
+}
+
+/// <summary>The log line a tenant rule writes for an event it keeps from delivery.</summary>
+internal static class FilterLog
+{
+    public const string Category = "Webhooks.Delivery.TenantWebhookGrain";
+
+    public static void AssertLine(Microsoft.Extensions.Logging.Testing.FakeLogRecord record, LogLevel level, string tenant, string eventId, string eventName, string reason, bool firstOfItsReason)
+    {
+        Assert.Equal(level, record.Level);
+        Assert.Equal(Category, record.Category);
+        var message = $"Event {eventId} ({eventName}) for tenant {tenant} not delivered: {reason}";
+        Assert.Equal(firstOfItsReason ? message + "; further events kept back for this reason are logged at Debug" : message, record.Message);
+        Assert.Equal(tenant, record.GetStructuredStateValue("TenantId"));
+        Assert.Equal(eventId, record.GetStructuredStateValue("EventId"));
+        Assert.Equal(eventName, record.GetStructuredStateValue("EventName"));
+        Assert.Equal(reason, record.GetStructuredStateValue("Reason"));
     }
 }

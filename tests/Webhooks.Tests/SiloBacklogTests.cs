@@ -59,20 +59,30 @@ public sealed class SiloBacklogTests
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
         await using var receiver = await WebhookReceiver.StartAsync();
-        var tenants = new TenantsYaml()
-            .Tenant("reserving", receiver.EndpointFor("reserving"))
-            .Tenant("other", receiver.EndpointFor("other"));
+        var tenants = new TenantsYaml().Tenant("other", receiver.EndpointFor("other"));
+        for (var i = 0; i < 5; i++)
+        {
+            tenants.Tenant($"reserving{i}", receiver.EndpointFor($"reserving{i}"));
+        }
+
         await using var cluster = await WebhookCluster.StartAsync(tenants, SiloYaml, clock: clock);
 
-        // A gateway reserves room for events it then never publishes: the whole free backlog, as it is alone.
-        var reserved = await cluster.Tenant("reserving").Admit(100);
-        Assert.Equal(20, reserved.Credits);
+        // Gateways reserve room for events they then never publish. Each tenant gets at most half of what is free, as
+        // single publishes would: 10, 5, 3, 1 and 1 of the 20 fill the backlog between five tenants.
+        var grants = new List<AdmissionGrant>();
+        for (var i = 0; i < 5; i++)
+        {
+            grants.Add(await cluster.Tenant($"reserving{i}").Admit(100));
+        }
+
+        Assert.Equal([10, 5, 3, 1, 1], grants.Select(grant => grant.Credits));
+        var reserved = grants[^1];
 
         var refused = await cluster.Tenant("other").Admit(1);
         Assert.Equal(0, refused.Credits);
         Assert.Equal(OverflowReason.SiloBacklogFull, refused.Refusal);
 
-        // The reservation lapses after its lease and grace; no call reaches the reserving tenant, yet its room returns.
+        // The reservations lapse after their lease and grace; no call reaches the reserving tenants, yet the room returns.
         clock.Advance(reserved.Lease + TimeSpan.FromSeconds(6));
         var granted = await Eventually.Until(() => cluster.Tenant("other").Admit(1), grant => grant.Credits == 1, "the lapsed reservation to leave the backlog");
         Assert.Equal(1, granted.Credits);

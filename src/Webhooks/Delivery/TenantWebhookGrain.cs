@@ -213,7 +213,9 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         var now = Now.UtcTicks;
-        var credits = Math.Clamp(requested, 0, Math.Max(Room, 0));
+        // A credit both adds one to what this tenant holds and takes one from what the silo has free, so each shrinks
+        // the tenant's share of the backlog by two: a batch gets as many as single publishes, one after another, would.
+        var credits = Math.Clamp(requested, 0, Math.Max(Math.Min(TenantRoom, (SiloRoom + 1) / 2), 0));
         var refusal = credits == 0 ? FullBound : OverflowReason.TenantBufferFull;
         _admissions.Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
         CountHeld();
