@@ -104,5 +104,10 @@ internal static class FilterLog
         Assert.Equal(eventId, record.GetStructuredStateValue("EventId"));
         Assert.Equal(eventName, record.GetStructuredStateValue("EventName"));
         Assert.Equal(reason, record.GetStructuredStateValue("Reason"));
+
+        // The tenant and the event are in the log scope too, for sinks that index scopes rather than messages.
+        Assert.Contains(record.Scopes, scope => scope is IEnumerable<KeyValuePair<string, object?>> values
+            && values.Contains(new KeyValuePair<string, object?>("TenantId", tenant))
+            && values.Contains(new KeyValuePair<string, object?>("EventId", eventId)));
     }
 }

@@ -344,6 +344,7 @@ internal sealed partial class TenantWebhookGrain(
     // Takes an event for delivery, unless a rule keeps it back or the tenant already has it.
     private async Task TakeAsync(WebhookEvent webhookEvent, bool refuseWhenFull)
     {
+        using var scope = DeliveryScope(logger, _tenantId, webhookEvent.Id);
         if (FilterReason(webhookEvent) is { } reason)
         {
             _received++;
@@ -465,6 +466,7 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     // The configuration changed since the event was accepted. An exclusion is the tenant's choice; a
                     // tenant gone or switched off must not cost the event: it is kept for replay.
+                    using var scope = DeliveryScope(logger, _tenantId, next.Event.Id);
                     if (reason == FilterReasons.EventExcluded)
                     {
                         _pending.Remove(next.Event.Id);
