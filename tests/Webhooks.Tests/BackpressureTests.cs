@@ -57,7 +57,7 @@ public sealed class BackpressureTests : IAsyncLifetime
         var stats = await Eventually.Until(() => _cluster.Tenant("stuck").GetStats(), s => s.Received == 5, "the five accepted events to arrive");
         Assert.Equal(1, stats.InFlight);
         Assert.Equal(4, stats.Buffered);
-        Assert.Equal(1, _receiver.OpenRequests("stuck"));
+        await _receiver.WaitUntilAsync(() => _receiver.OpenRequests("stuck"), open => open == 1, "the delivery in flight to hang at the receiver");
 
         // The client's gateway counts the refusal on its own meter.
         using var clientRefusals = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(

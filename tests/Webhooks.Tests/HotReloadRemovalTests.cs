@@ -37,6 +37,7 @@ public sealed class HotReloadRemovalTests
             }
 
             await receiver.WaitForAsync("leaving", 1);
+            await Eventually.Until(() => tenant.GetStats(), s => s.Received == ids.Count, "every event to reach the tenant before the edit");
             await EditAsync(cluster, Tenants(receiver, withLeaving: false), settings => settings.Find("leaving") is null);
 
             // The hanging attempt times out; nothing waits any more, and every event is kept as failed.

@@ -62,7 +62,7 @@ public sealed partial class OperationsMetricsTests
             Assert.Equal(1, Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.EndpointDisabled));
             Assert.Equal(1, Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.RetriesExhausted));
             Assert.Equal(1, Sum(metrics, "webhooks_endpoints_disabled_total"));
-            Assert.Equal(1, receiver.OpenRequests("hanging"));
+            await receiver.WaitUntilAsync(() => receiver.OpenRequests("hanging"), open => open == 1, "the delivery in flight to hang at the receiver");
 
             // The operator enables the endpoint and replays its two failed events: they leave the failed events, the
             // endpoint is no longer down, and both are delivered.
@@ -77,7 +77,8 @@ public sealed partial class OperationsMetricsTests
 
             var after = await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_failed_kept") == 1 && Sum(text, "webhooks_endpoints_down") == 0,
+                text => Sum(text, "webhooks_failed_kept") == 1 && Sum(text, "webhooks_endpoints_down") == 0
+                    && Sum(text, "webhooks_deliveries_in_flight") == 1 && Sum(text, "webhooks_buffer_depth") == 3,
                 "the gauges to drop once the endpoint is enabled and its events replayed");
             Assert.Equal(3, Sum(after, "webhooks_buffer_depth"));
             Assert.Equal(1, Sum(after, "webhooks_deliveries_in_flight"));
