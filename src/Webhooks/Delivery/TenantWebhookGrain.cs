@@ -86,7 +86,8 @@ internal sealed partial class TenantWebhookGrain(
     private readonly Queue<PendingDelivery> _requeued = new();
 
     // Events being accepted now, between the duplicate check and the idempotency record; null while there are none.
-    private Dictionary<string, TaskCompletionSource<bool>>? _accepting;
+    // An event's outcome is signalled only once a second publish of it waits for it.
+    private Dictionary<string, TaskCompletionSource<bool>?>? _accepting;
     private bool _deactivating;
     private bool _wakeRegistered;
     private ITimer? _retryTimer;
@@ -353,8 +354,9 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         // Another publish of the same event may be under way on this reentrant grain: its outcome decides this one's.
-        while (_accepting?.GetValueOrDefault(webhookEvent.Id) is { } earlier)
+        while (_accepting is not null && _accepting.TryGetValue(webhookEvent.Id, out var earlier))
         {
+            earlier ??= _accepting[webhookEvent.Id] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (await earlier.Task)
             {
                 _received++;
@@ -371,8 +373,7 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         // From here until the idempotency store has the id, a publish of the same event waits for this one's outcome.
-        var accepted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        (_accepting ??= new(StringComparer.Ordinal)).Add(webhookEvent.Id, accepted);
+        (_accepting ??= new(StringComparer.Ordinal)).Add(webhookEvent.Id, null);
         var outcome = false;
         try
         {
@@ -413,13 +414,13 @@ internal sealed partial class TenantWebhookGrain(
         }
         finally
         {
-            _accepting!.Remove(webhookEvent.Id);
+            _accepting!.Remove(webhookEvent.Id, out var waiting);
             if (_accepting.Count == 0)
             {
                 _accepting = null;
             }
 
-            accepted.SetResult(outcome);
+            waiting?.SetResult(outcome);
         }
     }
 
