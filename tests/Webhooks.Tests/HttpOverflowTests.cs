@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -54,7 +53,7 @@ public sealed class HttpOverflowTests
         // The refusal is counted with its reason; the gateway refused it, so the tenant never saw it.
         await Eventually.Until(
             () => silo.Http.GetStringAsync("/metrics"),
-            text => RefusedCount(text, "silo_backlog_full") == 1,
+            text => PrometheusText.Sum(text, "webhooks_events_refused_total", "reason", "silo_backlog_full") == 1,
             "one refusal counted as silo_backlog_full");
         Assert.InRange(accepted, 1, 20);
         var grain = silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("stuck");
@@ -103,12 +102,6 @@ public sealed class HttpOverflowTests
         silo.Http.PostAsync(
             "/v1/events",
             new StringContent($$$"""{"tenant_id":"{{{tenant}}}","event_name":"price.updated","payload":{"price_id":"{{{priceId}}}"}}""", Encoding.UTF8, "application/json"));
-
-    // Sums webhooks_events_refused_total over the series tagged with the reason, from Prometheus text.
-    private static double RefusedCount(string metrics, string reason) =>
-        metrics.Split('\n')
-            .Where(line => line.StartsWith("webhooks_events_refused_total{", StringComparison.Ordinal) && line.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
-            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
 
     // Stops the receiver first, which ends the hanging request, so that the silo stops without waiting for it.
     private sealed class Stopping(WebhookReceiver receiver, SiloHost silo) : IAsyncDisposable

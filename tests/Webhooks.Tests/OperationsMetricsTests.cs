@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OpenTelemetry.Metrics;
 using Webhooks.Configuration;
 using Webhooks.Hosting;
@@ -15,7 +13,7 @@ namespace Webhooks.Tests;
 /// What the Prometheus endpoint shows beyond the attempt counters: the per-silo gauges, publishes refused by reason, and
 /// attempts that end in an engine-side error.
 /// </summary>
-public sealed partial class OperationsMetricsTests
+public sealed class OperationsMetricsTests
 {
     [Fact]
     public async Task The_gauges_show_buffered_in_flight_failed_and_disabled_and_fall_back_when_they_clear()
@@ -34,34 +32,34 @@ public sealed partial class OperationsMetricsTests
             // One delivery hangs in flight and three wait behind it for the tenant's only slot.
             for (var i = 0; i < 4; i++)
             {
-                Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "hanging", "price.updated")).StatusCode);
+                Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("hanging", "price.updated")).StatusCode);
             }
 
             // A 410 keeps the event as failed and disables the endpoint; the next event is kept as failed at once.
-            Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "gone", "price.updated")).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("gone", "price.updated")).StatusCode);
             await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_endpoints_down") == 1,
+                text => PrometheusText.Sum(text, "webhooks_endpoints_down") == 1,
                 "the gone endpoint to count as down");
-            Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "gone", "price.deleted")).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("gone", "price.deleted")).StatusCode);
 
             // A 500 is tried twice (the schedule has one retry), then kept as failed.
-            Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "exhausted", "price.updated")).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("exhausted", "price.updated")).StatusCode);
 
             var metrics = await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_failed_kept") == 3 && Sum(text, "webhooks_buffer_depth") == 3,
+                text => PrometheusText.Sum(text, "webhooks_failed_kept") == 3 && PrometheusText.Sum(text, "webhooks_buffer_depth") == 3,
                 "three failed events kept and three buffered");
-            Assert.Equal(3, Sum(metrics, "webhooks_buffer_depth"));
-            Assert.Equal(1, Sum(metrics, "webhooks_deliveries_in_flight"));
-            Assert.Equal(3, Sum(metrics, "webhooks_failed_kept"));
-            Assert.Equal(1, Sum(metrics, "webhooks_endpoints_down"));
-            Assert.Equal(0, Sum(metrics, "webhooks_retries_pending"));
-            Assert.Equal(3, Sum(metrics, "webhooks_tenants_active"));
-            Assert.Equal(1, Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.EndpointGone));
-            Assert.Equal(1, Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.EndpointDisabled));
-            Assert.Equal(1, Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.RetriesExhausted));
-            Assert.Equal(1, Sum(metrics, "webhooks_endpoints_disabled_total"));
+            Assert.Equal(3, PrometheusText.Sum(metrics, "webhooks_buffer_depth"));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_deliveries_in_flight"));
+            Assert.Equal(3, PrometheusText.Sum(metrics, "webhooks_failed_kept"));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_endpoints_down"));
+            Assert.Equal(0, PrometheusText.Sum(metrics, "webhooks_retries_pending"));
+            Assert.Equal(3, PrometheusText.Sum(metrics, "webhooks_tenants_active"));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.EndpointGone));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.EndpointDisabled));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_failed_total", "reason", FailureReasons.RetriesExhausted));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_endpoints_disabled_total"));
             await receiver.WaitUntilAsync(() => receiver.OpenRequests("hanging"), open => open == 1, "the delivery in flight to hang at the receiver");
 
             // The operator enables the endpoint and replays its two failed events: they leave the failed events, the
@@ -77,11 +75,11 @@ public sealed partial class OperationsMetricsTests
 
             var after = await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_failed_kept") == 1 && Sum(text, "webhooks_endpoints_down") == 0
-                    && Sum(text, "webhooks_deliveries_in_flight") == 1 && Sum(text, "webhooks_buffer_depth") == 3,
+                text => PrometheusText.Sum(text, "webhooks_failed_kept") == 1 && PrometheusText.Sum(text, "webhooks_endpoints_down") == 0
+                    && PrometheusText.Sum(text, "webhooks_deliveries_in_flight") == 1 && PrometheusText.Sum(text, "webhooks_buffer_depth") == 3,
                 "the gauges to drop once the endpoint is enabled and its events replayed");
-            Assert.Equal(3, Sum(after, "webhooks_buffer_depth"));
-            Assert.Equal(1, Sum(after, "webhooks_deliveries_in_flight"));
+            Assert.Equal(3, PrometheusText.Sum(after, "webhooks_buffer_depth"));
+            Assert.Equal(1, PrometheusText.Sum(after, "webhooks_deliveries_in_flight"));
         }
         finally
         {
@@ -104,20 +102,20 @@ public sealed partial class OperationsMetricsTests
             // The tenant holds max_concurrency + buffer_size = 3 events; the next two are refused with 429.
             for (var i = 0; i < 3; i++)
             {
-                Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "stuck", "price.updated")).StatusCode);
+                Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("stuck", "price.updated")).StatusCode);
             }
 
-            Assert.Equal(HttpStatusCode.TooManyRequests, (await PublishAsync(silo, "stuck", "price.updated")).StatusCode);
-            Assert.Equal(HttpStatusCode.TooManyRequests, (await PublishAsync(silo, "stuck", "price.deleted")).StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await silo.PublishAsync("stuck", "price.updated")).StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await silo.PublishAsync("stuck", "price.deleted")).StatusCode);
 
             var metrics = await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_events_refused_total", "reason", RefusalReasons.TenantBufferFull) == 2,
+                text => PrometheusText.Sum(text, "webhooks_events_refused_total", "reason", RefusalReasons.TenantBufferFull) == 2,
                 "two refusals for a full tenant buffer");
-            Assert.Equal(0, Sum(metrics, "webhooks_events_refused_total", "reason", RefusalReasons.SiloBacklogFull));
-            Assert.Equal(2, Sum(metrics, "webhooks_events_refused_total"));
-            Assert.Equal(3, Sum(metrics, "webhooks_events_accepted_total"));
-            Assert.Equal(5, Sum(metrics, "webhooks_events_published_total"));
+            Assert.Equal(0, PrometheusText.Sum(metrics, "webhooks_events_refused_total", "reason", RefusalReasons.SiloBacklogFull));
+            Assert.Equal(2, PrometheusText.Sum(metrics, "webhooks_events_refused_total"));
+            Assert.Equal(3, PrometheusText.Sum(metrics, "webhooks_events_accepted_total"));
+            Assert.Equal(5, PrometheusText.Sum(metrics, "webhooks_events_published_total"));
         }
         finally
         {
@@ -141,7 +139,7 @@ public sealed partial class OperationsMetricsTests
             var statuses = new List<HttpStatusCode>();
             for (var i = 0; i < 40 && statuses.Count < 3; i++)
             {
-                var status = (await PublishAsync(silo, "stuck", "price.updated")).StatusCode;
+                var status = (await silo.PublishAsync("stuck", "price.updated")).StatusCode;
                 if (status == HttpStatusCode.Accepted)
                 {
                     Assert.Empty(statuses);
@@ -161,11 +159,11 @@ public sealed partial class OperationsMetricsTests
 
             var metrics = await Eventually.Until(
                 () => silo.Http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_events_refused_total", "reason", RefusalReasons.SiloBacklogFull) == 3,
+                text => PrometheusText.Sum(text, "webhooks_events_refused_total", "reason", RefusalReasons.SiloBacklogFull) == 3,
                 "three refusals for a full silo backlog");
-            Assert.Equal(0, Sum(metrics, "webhooks_events_refused_total", "reason", RefusalReasons.TenantBufferFull));
-            Assert.Equal(accepted, Sum(metrics, "webhooks_events_accepted_total"));
-            Assert.Equal(accepted + 3, Sum(metrics, "webhooks_events_published_total"));
+            Assert.Equal(0, PrometheusText.Sum(metrics, "webhooks_events_refused_total", "reason", RefusalReasons.TenantBufferFull));
+            Assert.Equal(accepted, PrometheusText.Sum(metrics, "webhooks_events_accepted_total"));
+            Assert.Equal(accepted + 3, PrometheusText.Sum(metrics, "webhooks_events_published_total"));
         }
         finally
         {
@@ -209,15 +207,15 @@ public sealed partial class OperationsMetricsTests
             Assert.Equal(fine, Assert.Single(await receiver.WaitForAsync("acme", 1)).EventId);
             var metrics = await Eventually.Until(
                 () => http.GetStringAsync("/metrics"),
-                text => Sum(text, "webhooks_delivery_attempts_total", "outcome", "error") == 1
-                    && Sum(text, "webhooks_delivery_attempts_total", "outcome", "delivered") == 1,
+                text => PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "outcome", "error") == 1
+                    && PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "outcome", "delivered") == 1,
                 "an attempt with outcome error and a delivered one on /metrics");
             var errorLine = Assert.Single(metrics.Split('\n'), line => line.StartsWith("webhooks_delivery_attempts_total{", StringComparison.Ordinal) && line.Contains("outcome=\"error\"", StringComparison.Ordinal));
             Assert.Contains("event_name=\"price.deleted\"", errorLine, StringComparison.Ordinal);
             Assert.Contains("status_class=\"none\"", errorLine, StringComparison.Ordinal);
-            Assert.Equal(1, Sum(metrics, "webhooks_delivery_attempts_total", "outcome", "delivered"));
-            Assert.Equal(2, Sum(metrics, "webhooks_delivery_attempts_total"));
-            Assert.Equal(1, Sum(metrics, "webhooks_retries_pending"));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_delivery_attempts_total", "outcome", "delivered"));
+            Assert.Equal(2, PrometheusText.Sum(metrics, "webhooks_delivery_attempts_total"));
+            Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_retries_pending"));
 
             // The receiver never saw the event whose payload could not be built; its attempt says why.
             Assert.DoesNotContain(receiver.RequestsFor("acme"), request => request.EventId == failing);
@@ -241,20 +239,4 @@ public sealed partial class OperationsMetricsTests
         public override ValueTask<string> BuildAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken) =>
             throw new InvalidOperationException(Message);
     }
-
-    private static StringContent Json(string tenant, string eventName) =>
-        new($$$"""{"tenant_id":"{{{tenant}}}","event_name":"{{{eventName}}}","payload":{"price_id":"p","customer_id":"c"}}""", Encoding.UTF8, "application/json");
-
-    private static Task<HttpResponseMessage> PublishAsync(SiloHost silo, string tenant, string eventName) =>
-        silo.Http.PostAsync("/v1/events", Json(tenant, eventName));
-
-    // Adds up the samples of a metric, optionally only those with a label of a value, in Prometheus text format.
-    private static double Sum(string text, string metric, string? label = null, string? value = null) =>
-        text.Split('\n')
-            .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal))
-            .Where(line => label is null || line.Contains($"{label}=\"{value}\"", StringComparison.Ordinal))
-            .Sum(line => double.Parse(SampleValue().Match(line).Groups[1].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"\s(\S+)(\s\d+)?$")]
-    private static partial Regex SampleValue();
 }

@@ -1,13 +1,10 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Webhooks.Tests;
 
 /// <summary>What operators see: Prometheus metrics, traces reaching the receiver, readiness, the dashboard.</summary>
-public sealed partial class OperationsTests
+public sealed class OperationsTests
 {
     [Fact]
     public async Task Every_outcome_moves_its_counter_on_the_prometheus_endpoint()
@@ -27,27 +24,27 @@ public sealed partial class OperationsTests
 
         foreach (var tenant in new[] { "fine", "erroring", "hanging", "closed", "blocked" })
         {
-            await PublishAsync(silo, tenant, "price.updated");
+            await silo.PublishAsync(tenant, "price.updated");
         }
 
-        await PublishAsync(silo, "fine", "usage.recorded");
-        Assert.Equal(HttpStatusCode.BadRequest, (await PublishAsync(silo, "fine", "price.created")).StatusCode);
+        await silo.PublishAsync("fine", "usage.recorded");
+        Assert.Equal(HttpStatusCode.BadRequest, (await silo.PublishAsync("fine", "price.created")).StatusCode);
 
         string[] outcomes = ["delivered", "http_error", "timeout", "connection_error", "refused"];
         var after = await Eventually.Until(
             () => silo.Http.GetStringAsync("/metrics"),
-            text => outcomes.All(outcome => Sum(text, "webhooks_delivery_attempts_total", "outcome", outcome) > Sum(before, "webhooks_delivery_attempts_total", "outcome", outcome)),
+            text => outcomes.All(outcome => PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "outcome", outcome) > PrometheusText.Sum(before, "webhooks_delivery_attempts_total", "outcome", outcome)),
             "an attempt of every outcome on /metrics");
 
-        Assert.Equal(1, Sum(after, "webhooks_delivery_attempts_total", "status_class", "5xx"));
-        Assert.Equal(1, Sum(after, "webhooks_events_filtered_total", "reason", "event_excluded"));
-        Assert.Equal(1, Sum(after, "webhooks_events_refused_total", "reason", "invalid"));
-        Assert.Equal(6, Sum(after, "webhooks_events_accepted_total"));
-        Assert.Equal(7, Sum(after, "webhooks_events_published_total"));
-        Assert.Equal(1, Sum(after, "webhooks_delivery_latency_seconds_count"));
-        Assert.Equal(5, Sum(after, "webhooks_delivery_duration_seconds_count"));
-        Assert.Equal(4, Sum(after, "webhooks_retries_pending"));
-        Assert.Equal(4, Sum(after, "webhooks_delivery_retries_total"));
+        Assert.Equal(1, PrometheusText.Sum(after, "webhooks_delivery_attempts_total", "status_class", "5xx"));
+        Assert.Equal(1, PrometheusText.Sum(after, "webhooks_events_filtered_total", "reason", "event_excluded"));
+        Assert.Equal(1, PrometheusText.Sum(after, "webhooks_events_refused_total", "reason", "invalid"));
+        Assert.Equal(6, PrometheusText.Sum(after, "webhooks_events_accepted_total"));
+        Assert.Equal(7, PrometheusText.Sum(after, "webhooks_events_published_total"));
+        Assert.Equal(1, PrometheusText.Sum(after, "webhooks_delivery_latency_seconds_count"));
+        Assert.Equal(5, PrometheusText.Sum(after, "webhooks_delivery_duration_seconds_count"));
+        Assert.Equal(4, PrometheusText.Sum(after, "webhooks_retries_pending"));
+        Assert.Equal(4, PrometheusText.Sum(after, "webhooks_delivery_retries_total"));
         Assert.Contains(after.Split('\n'), line => line.StartsWith("orleans_", StringComparison.Ordinal));
         Assert.DoesNotContain("tenant=", after, StringComparison.Ordinal);
     }
@@ -58,11 +55,11 @@ public sealed partial class OperationsTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var silo = await SiloHost.StartAsync(new TenantsYaml().Tenant("acme", receiver.EndpointFor("acme")).ToString(), "observability:\n  tenant_labels: true\n");
 
-        await PublishAsync(silo, "acme", "price.updated");
+        await silo.PublishAsync("acme", "price.updated");
 
         await Eventually.Until(
             () => silo.Http.GetStringAsync("/metrics"),
-            text => Sum(text, "webhooks_delivery_attempts_total", "tenant", "acme") == 1,
+            text => PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "tenant", "acme") == 1,
             "an attempt tagged with its tenant");
     }
 
@@ -74,7 +71,7 @@ public sealed partial class OperationsTests
         var traceId = ActivityTraceId.CreateRandom();
         var parent = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01";
 
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = Json("acme", "price.updated") };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = SiloHost.EventJson("acme", "price.updated") };
         request.Headers.Add("traceparent", parent);
         Assert.Equal(HttpStatusCode.Accepted, (await silo.Http.SendAsync(request)).StatusCode);
 
@@ -95,16 +92,16 @@ public sealed partial class OperationsTests
             $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n");
 
         // The first publish learns from the grain that storage is durable; the second goes to the grain straight away.
-        Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "acme", "price.updated")).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await PublishAsync(silo, "acme", "price.deleted")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("acme", "price.updated")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("acme", "price.deleted")).StatusCode);
         await receiver.WaitForAsync("acme", 2);
 
         var metrics = await Eventually.Until(
             () => silo.Http.GetStringAsync("/metrics"),
-            text => Sum(text, "webhooks_delivery_attempts_total", "outcome", "delivered") == 2,
+            text => PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "outcome", "delivered") == 2,
             "both deliveries on /metrics");
-        Assert.Equal(2, Sum(metrics, "webhooks_events_published_total"));
-        Assert.Equal(2, Sum(metrics, "webhooks_events_accepted_total"));
+        Assert.Equal(2, PrometheusText.Sum(metrics, "webhooks_events_published_total"));
+        Assert.Equal(2, PrometheusText.Sum(metrics, "webhooks_events_accepted_total"));
     }
 
     [Fact]
@@ -140,20 +137,4 @@ public sealed partial class OperationsTests
         Assert.Contains("html", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         Assert.Contains("Orleans", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
-
-    private static StringContent Json(string tenant, string eventName) =>
-        new($$$"""{"tenant_id":"{{{tenant}}}","event_name":"{{{eventName}}}","payload":{"price_id":"p","customer_id":"c"}}""", Encoding.UTF8, "application/json");
-
-    private static Task<HttpResponseMessage> PublishAsync(SiloHost silo, string tenant, string eventName) =>
-        silo.Http.PostAsync("/v1/events", Json(tenant, eventName));
-
-    // Adds up the samples of a metric, optionally only those with a label of a value, in Prometheus text format.
-    private static double Sum(string text, string metric, string? label = null, string? value = null) =>
-        text.Split('\n')
-            .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal))
-            .Where(line => label is null || line.Contains($"{label}=\"{value}\"", StringComparison.Ordinal))
-            .Sum(line => double.Parse(SampleValue().Match(line).Groups[1].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"\s(\S+)(\s\d+)?$")]
-    private static partial Regex SampleValue();
 }

@@ -56,6 +56,13 @@ public sealed class SiloHost : IAsyncDisposable
         return StartupError.Describe(exception) ?? throw new Xunit.Sdk.XunitException($"Not described as a configuration error: {exception}");
     }
 
+    /// <summary>An event for <c>POST /v1/events</c>, with a payload every event type accepts.</summary>
+    public static StringContent EventJson(string tenant, string eventName) =>
+        new($$$"""{"tenant_id":"{{{tenant}}}","event_name":"{{{eventName}}}","payload":{"price_id":"p","customer_id":"c"}}""", System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>Publishes <see cref="EventJson"/> over the HTTP API.</summary>
+    public Task<HttpResponseMessage> PublishAsync(string tenant, string eventName) => Http.PostAsync("/v1/events", EventJson(tenant, eventName));
+
     public static string SiloPath(TempDirectory files) => Path.Combine(files.Path, "silo.yaml");
 
     public static string TenantsPath(TempDirectory files) => Path.Combine(files.Path, "tenants.yaml");
