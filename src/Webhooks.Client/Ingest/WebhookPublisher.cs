@@ -33,7 +33,7 @@ internal sealed partial class WebhookPublisher(
     {
         var normalized = WebhookEventRules.Normalize(webhookEvent, timeProvider);
         var activity = WebhookTracing.StartPublish(normalized);
-        using var scope = PublishScope(logger, normalized.TenantId, normalized.Id);
+        using var scope = WebhookLogScopes.Event(logger, normalized.TenantId, normalized.Id);
         try
         {
             var id = await PublishNormalizedAsync(normalized, cancellationToken);
@@ -198,9 +198,6 @@ internal sealed partial class WebhookPublisher(
 
     // Resolving a grain reference is not free: the builder's is taken once, each tenant's once per table entry.
     private IPayloadBuilderGrain Builder => _builder ??= client.GetGrain<IPayloadBuilderGrain>(0);
-
-    private static readonly Func<ILogger, string, string, IDisposable?> PublishScope =
-        LoggerMessage.DefineScope<string, string>("Tenant {TenantId} event {EventId}");
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused event {EventId} for tenant {TenantId}: {ErrorCount} validation error(s)")]
     private static partial void LogRefusedInvalid(ILogger logger, string tenantId, string eventId, int errorCount);

@@ -345,7 +345,7 @@ internal sealed partial class TenantWebhookGrain(
     // Takes an event for delivery, unless a rule keeps it back or the tenant already has it.
     private async Task TakeAsync(WebhookEvent webhookEvent, bool refuseWhenFull)
     {
-        using var scope = DeliveryScope(logger, _tenantId, webhookEvent.Id);
+        using var scope = WebhookLogScopes.Event(logger, _tenantId, webhookEvent.Id);
         if (FilterReason(webhookEvent) is { } reason)
         {
             _received++;
@@ -467,7 +467,7 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     // The configuration changed since the event was accepted. An exclusion is the tenant's choice; a
                     // tenant gone or switched off must not cost the event: it is kept for replay.
-                    using var scope = DeliveryScope(logger, _tenantId, next.Event.Id);
+                    using var scope = WebhookLogScopes.Event(logger, _tenantId, next.Event.Id);
                     if (reason == FilterReasons.EventExcluded)
                     {
                         _pending.Remove(next.Event.Id);
@@ -582,7 +582,7 @@ internal sealed partial class TenantWebhookGrain(
         var webhookEvent = pending.Event;
         var started = Now;
         DeliveryResult result;
-        using var scope = DeliveryScope(logger, _tenantId, webhookEvent.Id);
+        using var scope = WebhookLogScopes.Event(logger, _tenantId, webhookEvent.Id);
         using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
@@ -1080,9 +1080,6 @@ internal sealed partial class TenantWebhookGrain(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    private static readonly Func<ILogger, string, string, IDisposable?> DeliveryScope =
-        LoggerMessage.DefineScope<string, string>("Tenant {TenantId} event {EventId}");
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);
