@@ -40,6 +40,16 @@ internal sealed class PendingDelivery
     /// <summary>The W3C trace context of the publish, so that every attempt joins its trace.</summary>
     [Id(5)]
     public string? TraceParent { get; init; }
+
+    [NonSerialized]
+    private bool _inFlight;
+
+    /// <summary>Whether an attempt is out now. Not stored: an activation starts with nothing in flight.</summary>
+    public bool InFlight
+    {
+        get => _inFlight;
+        set => _inFlight = value;
+    }
 }
 
 /// <summary>How the tenant's endpoint has been doing.</summary>

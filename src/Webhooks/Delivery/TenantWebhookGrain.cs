@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Webhooks.Configuration;
 using Webhooks.Dispatch;
-using Webhooks.Ingest;
 using Webhooks.Observability;
 using Webhooks.Payloads;
 
@@ -27,21 +25,8 @@ namespace Webhooks.Delivery;
 internal sealed partial class TenantWebhookGrain(
     [PersistentState("delivery", StorageOptions.GrainStorageName)] IPersistentState<TenantDeliveryState> state,
     [PersistentState("attempts", StorageOptions.GrainStorageName)] IPersistentState<AttemptHistoryState> history,
-    WebhookSettingsMonitor settings,
-    IOptions<DeliveryOptions> deliveryOptions,
-    IOptions<FailedEventOptions> failedOptions,
-    IOptions<StorageOptions> storageOptions,
-    IOptions<WebhookPublisherOptions> publisherOptions,
-    IIdempotencyStore idempotency,
-    PayloadValidator validator,
-    WebhookSender sender,
-    DeliverySlots slots,
-    SiloBacklog backlog,
-    WebhookMetrics metrics,
-    DeliveryGauges gauges,
-    TimeProvider timeProvider,
-    ILogger<TenantWebhookGrain> logger)
-    : Grain, ITenantWebhookGrain, ITenantRetryTimer, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable
+    TenantGrainServices services)
+    : Grain, ITenantWebhookGrain, ITenantRetryTimer, IStreamSubscriptionObserver, IAsyncObserver<WebhookEvent>, IRemindable, ITenantLoad
 {
     private const string WakeReminder = "webhooks-wake";
 
@@ -56,22 +41,19 @@ internal sealed partial class TenantWebhookGrain(
     // A tenant starts with a few deliveries in flight and earns more with each answer, up to delivery.max_concurrency.
     private const int InitialConcurrency = 4;
 
-    private readonly DeliveryOptions _delivery = deliveryOptions.Value;
-    private readonly FailedEventOptions _failed = failedOptions.Value;
-    private readonly StorageOptions _storage = storageOptions.Value;
-    private readonly TimeSpan _maxWait = publisherOptions.Value.MaxWait;
     private TaskCompletionSource? _roomFreed;
 
     // Every undelivered event by id; each is also in exactly one of: the ready queue, the retry queue, or in flight.
-    private readonly Dictionary<string, PendingDelivery> _pending = new(StringComparer.Ordinal);
-    private readonly Queue<PendingDelivery> _ready = new();
-    private readonly PriorityQueue<PendingDelivery, DateTimeOffset> _retrying = new();
-    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
-    private readonly AdmissionLedger _admissions = new();
-    private readonly Dictionary<string, long> _filtered = new(StringComparer.Ordinal);
+    // Both are let go while the tenant has nothing to deliver (see TrimWhenIdle): a silo holds many idle grains.
+    private Dictionary<string, PendingDelivery>? _pending;
+    private Queue<PendingDelivery>? _ready;
+    private PriorityQueue<PendingDelivery, DateTimeOffset>? _retrying;
+
+    // Credits promised to gateways for events still in the stream; null while none are open.
+    private AdmissionLedger? _admissions;
+    private Dictionary<string, long>? _filtered;
 
     private string _tenantId = "";
-    private TenantLoad _load = new();
     private long _received;
     private long _delivered;
     private long _failedCount;
@@ -83,17 +65,21 @@ internal sealed partial class TenantWebhookGrain(
     // Deliveries this tenant may have in flight now: the configured limit while it answers, fewer while it times out.
     private int _concurrency;
     private int _sending;
-    private readonly Queue<PendingDelivery> _requeued = new();
+    private int _inFlightCount;
+    private int _failedKept;
+    private bool _endpointDown;
+    private Queue<PendingDelivery>? _requeued;
 
     // Events being accepted now, between the duplicate check and the idempotency record; null while there are none.
     // An event's outcome is signalled only once a second publish of it waits for it.
     private Dictionary<string, TaskCompletionSource<bool>?>? _accepting;
     private bool _deactivating;
     private bool _wakeRegistered;
-    private ITimer? _retryTimer;
-    private ITenantRetryTimer? _self;
-    private IPayloadBuilderGrain? _builder;
-    private DateTimeOffset _retryTimerDue = DateTimeOffset.MaxValue;
+    private ITimer? _timer;
+    private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
+
+    // With durable storage, when changes not yet written (delivery outcomes, attempt history) are written at the latest.
+    private DateTimeOffset _flushDue = DateTimeOffset.MaxValue;
 
     // Storage writes: changes mark the state dirty; one write at a time carries every change made before it began.
     private bool _dirty;
@@ -104,55 +90,89 @@ internal sealed partial class TenantWebhookGrain(
     private TaskCompletionSource? _currentWrite;
     private TaskCompletionSource? _idle;
 
+    private WebhookSettingsMonitor Settings => services.Settings;
+
+    private DeliveryOptions Delivery => services.Delivery;
+
+    private FailedEventOptions FailedOptions => services.Failed;
+
+    private StorageOptions Storage => services.Storage;
+
+    private IIdempotencyStore Idempotency => services.Idempotency;
+
+    private PayloadValidator Validator => services.Validator;
+
+    private WebhookSender Sender => services.Sender;
+
+    private DeliverySlots Slots => services.Slots;
+
+    private SiloBacklog Backlog => services.Backlog;
+
+    private WebhookMetrics Metrics => services.Metrics;
+
+    private DeliveryGauges Gauges => services.Gauges;
+
+    private TimeProvider Clock => services.Clock;
+
+    private ILogger Logger => services.Logger;
+
     private TenantDeliveryState State => state.State;
 
-    private DateTimeOffset Now => timeProvider.GetUtcNow();
+    int ITenantLoad.Buffered => ReadyCount;
+
+    int ITenantLoad.InFlight => _inFlightCount;
+
+    int ITenantLoad.Retrying => RetryingCount;
+
+    int ITenantLoad.Failed => _failedKept;
+
+    bool ITenantLoad.Disabled => _endpointDown;
+
+    private DateTimeOffset Now => Clock.GetUtcNow();
+
+    private int PendingCount => _pending?.Count ?? 0;
+
+    private int ReadyCount => _ready?.Count ?? 0;
+
+    private int RetryingCount => _retrying?.Count ?? 0;
 
     private int Room => Math.Min(TenantRoom, SiloRoom);
 
     // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold.
-    private int TenantRoom => _delivery.MaxConcurrency + _delivery.BufferSize - _pending.Count - _admissions.Outstanding(Now.UtcTicks);
+    private int TenantRoom => Delivery.MaxConcurrency + Delivery.BufferSize - PendingCount - Outstanding(Now.UtcTicks);
 
     // This tenant's share of the silo's backlog: it may hold no more than the silo has free. Tenants that stop
     // draining thus fill the backlog only in part, and a tenant that holds little still finds room (the dynamic
     // threshold of shared-buffer switches).
-    private int SiloRoom => backlog.Room - _held;
+    private int SiloRoom => Backlog.Room - _held;
 
     private OverflowReason FullBound => TenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
 
-    // What this grain has counted into the silo's backlog.
+    // What this grain has counted into the silo's Backlog.
     private int _held;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _tenantId = this.GetPrimaryKeyString();
-        _load = gauges.Track(_tenantId);
-        _concurrency = Math.Min(InitialConcurrency, _delivery.MaxConcurrency);
+        // The configured tenant's id, when there is one, rather than a string of its own for each activation.
+        var key = this.GetPrimaryKeyString();
+        _tenantId = Settings.Current.Find(key)?.TenantId ?? key;
+        Gauges.Track(_tenantId, this);
+        _concurrency = Math.Min(InitialConcurrency, Delivery.MaxConcurrency);
         var now = Now;
         foreach (var pending in State.Pending)
         {
-            _pending[pending.Event.Id] = pending;
+            (_pending ??= new(StringComparer.Ordinal))[pending.Event.Id] = pending;
             Schedule(pending, now);
         }
 
-        _self = GrainFactory.GetGrain<ITenantRetryTimer>(_tenantId);
-
-        // Resolving a grain reference is not free: take it once per activation.
-        _builder = GrainFactory.GetGrain<IPayloadBuilderGrain>(0);
-
-        // The retry timer runs on the engine's clock, which tests replace to run whole schedules in seconds.
-        _retryTimer = timeProvider.CreateTimer(static self => ((TenantWebhookGrain)self!).OnRetryTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        // Memory storage only matters across deactivations, which write everything anyway: it needs no periodic writes.
-        var housekeeping = _storage.IsDurable ? _storage.FlushInterval : TimeSpan.FromMinutes(1);
-        this.RegisterGrainTimer(OnHousekeepingDueAsync, new GrainTimerCreationOptions(housekeeping, housekeeping) { Interleave = true });
         ExpireFailed(now);
-        if (_pending.Count > 0)
+        if (PendingCount > 0)
         {
-            LogResumed(logger, _tenantId, _pending.Count, _retrying.Count);
+            LogResumed(Logger, _tenantId, PendingCount, RetryingCount);
             await EnsureWakeAsync();
         }
 
-        ArmRetryTimer();
+        ArmTimer();
         Pump();
     }
 
@@ -161,7 +181,7 @@ internal sealed partial class TenantWebhookGrain(
 
     public async Task OnNextAsync(WebhookEvent item, StreamSequenceToken? token = null)
     {
-        _admissions.Use(Now.UtcTicks);
+        _admissions?.Use(Now.UtcTicks);
         await TakeAsync(item, refuseWhenFull: false);
     }
 
@@ -169,7 +189,7 @@ internal sealed partial class TenantWebhookGrain(
 
     public Task OnErrorAsync(Exception ex)
     {
-        LogStreamError(logger, _tenantId, ex);
+        LogStreamError(Logger, _tenantId, ex);
         return Task.CompletedTask;
     }
 
@@ -178,7 +198,7 @@ internal sealed partial class TenantWebhookGrain(
         ArgumentNullException.ThrowIfNull(webhookEvent);
         var normalized = WebhookEventRules.Normalize(
             string.IsNullOrEmpty(webhookEvent.TenantId) ? webhookEvent with { TenantId = _tenantId } : webhookEvent,
-            timeProvider);
+            Clock);
         var errors = WebhookEventRules.Validate(normalized);
         if (errors.Count == 0 && normalized.TenantId != _tenantId)
         {
@@ -187,30 +207,30 @@ internal sealed partial class TenantWebhookGrain(
 
         if (errors.Count == 0)
         {
-            errors.AddRange(validator.Validate(normalized));
+            errors.AddRange(Validator.Validate(normalized));
         }
 
         if (RequestContext.Get(WebhookMetrics.PublishCountedKey) is not true)
         {
-            metrics.Published(_tenantId, normalized.EventName);
+            Metrics.Published(_tenantId, normalized.EventName);
         }
 
         if (errors.Count > 0)
         {
-            metrics.Refused(_tenantId, RefusalReasons.Invalid);
+            Metrics.Refused(_tenantId, RefusalReasons.Invalid);
             throw new WebhookValidationException(errors);
         }
 
         await TakeAsync(normalized, refuseWhenFull: true);
-        metrics.Accepted(_tenantId, normalized.EventName);
+        Metrics.Accepted(_tenantId, normalized.EventName);
         return normalized.Id;
     }
 
     public Task<AdmissionGrant> Admit(int requested)
     {
-        if (_storage.IsDurable)
+        if (Storage.IsDurable)
         {
-            return Task.FromResult(new AdmissionGrant(0, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic, Durable: true));
+            return Task.FromResult(new AdmissionGrant(0, AdmissionLease, FullBufferRetryAfter, Settings.Current.Topic, Durable: true));
         }
 
         var now = Now.UtcTicks;
@@ -218,10 +238,14 @@ internal sealed partial class TenantWebhookGrain(
         // the tenant's share of the backlog by two: a batch gets as many as single publishes, one after another, would.
         var credits = Math.Clamp(requested, 0, Math.Max(Math.Min(TenantRoom, (SiloRoom + 1) / 2), 0));
         var refusal = credits == 0 ? FullBound : OverflowReason.TenantBufferFull;
-        _admissions.Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
+        if (credits > 0)
+        {
+            (_admissions ??= new()).Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
+        }
+
         CountHeld();
-        ArmRetryTimer();
-        return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, settings.Current.Topic, Refusal: refusal));
+        ArmTimer();
+        return Task.FromResult(new AdmissionGrant(credits, AdmissionLease, FullBufferRetryAfter, Settings.Current.Topic, Refusal: refusal));
     }
 
     public Task<TenantWebhookStats> GetStats() => Task.FromResult(new TenantWebhookStats
@@ -229,13 +253,13 @@ internal sealed partial class TenantWebhookGrain(
         Received = _received,
         Delivered = _delivered,
         Failed = _failedCount,
-        Filtered = new Dictionary<string, long>(_filtered),
+        Filtered = _filtered is null ? [] : new Dictionary<string, long>(_filtered),
         Refused = _refused,
         Dropped = _dropped,
-        Buffered = _ready.Count,
-        InFlight = _inFlight.Count,
-        Reserved = _admissions.Outstanding(Now.UtcTicks),
-        Retrying = _retrying.Count,
+        Buffered = ReadyCount,
+        InFlight = _inFlightCount,
+        Reserved = Outstanding(Now.UtcTicks),
+        Retrying = RetryingCount,
         FailedKept = State.Failed.Count,
         Retries = _retries,
     });
@@ -257,7 +281,7 @@ internal sealed partial class TenantWebhookGrain(
         {
             State.Endpoint.Enable();
             MarkDirty();
-            LogEnabled(logger, _tenantId);
+            LogEnabled(Logger, _tenantId);
             await PublishStatusAsync();
         }
 
@@ -272,7 +296,7 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        if (_pending.Count == 0)
+        if (PendingCount == 0)
         {
             _wakeRegistered = false;
             if (await this.GetReminder(WakeReminder) is { } reminder)
@@ -292,12 +316,13 @@ internal sealed partial class TenantWebhookGrain(
     {
         // Start nothing new; let deliveries in flight finish while the runtime allows, then store what is left.
         _deactivating = true;
-        if (_retryTimer is not null)
+        if (_timer is not null)
         {
-            await _retryTimer.DisposeAsync();
+            await _timer.DisposeAsync();
+            _timer = null;
         }
 
-        if (_inFlight.Count > 0)
+        if (_inFlightCount > 0)
         {
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
@@ -313,39 +338,39 @@ internal sealed partial class TenantWebhookGrain(
         try
         {
             // Memory storage is itself a grain, already gone when the silo shuts down: there is nothing to write to.
-            if (_storage.IsDurable || !shuttingDown)
+            if (Storage.IsDurable || !shuttingDown)
             {
                 await FlushAsync(includeHistory: true).WaitAsync(cancellationToken);
                 await EnsureWakeAsync().WaitAsync(cancellationToken);
             }
 
             // At shutdown the reminder service is stopping too; a stale reminder unregisters itself on its next tick.
-            if (_pending.Count == 0 && _wakeRegistered && !shuttingDown && await this.GetReminder(WakeReminder) is { } reminder)
+            if (PendingCount == 0 && _wakeRegistered && !shuttingDown && await this.GetReminder(WakeReminder) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);
             }
         }
         catch (Exception ex)
         {
-            LogStorageError(logger, _tenantId, ex);
+            LogStorageError(Logger, _tenantId, ex);
         }
 
-        gauges.Untrack(_tenantId, _load);
-        backlog.Change(-_held);
+        Gauges.Untrack(_tenantId, this);
+        Backlog.Change(-_held);
         _held = 0;
-        if (_pending.Count > 0 && !_storage.IsDurable && shuttingDown)
+        if (PendingCount > 0 && !Storage.IsDurable && shuttingDown)
         {
             // Memory storage ends with the silo: these events are lost, and that is said out loud.
-            _dropped += _pending.Count;
-            metrics.Dropped(_tenantId, DropReasons.Shutdown, _pending.Count);
-            LogLostOnShutdown(logger, _tenantId, _pending.Count, _inFlight.Count);
+            _dropped += PendingCount;
+            Metrics.Dropped(_tenantId, DropReasons.Shutdown, PendingCount);
+            LogLostOnShutdown(Logger, _tenantId, PendingCount, _inFlightCount);
         }
     }
 
     // Takes an event for delivery, unless a rule keeps it back or the tenant already has it.
     private async Task TakeAsync(WebhookEvent webhookEvent, bool refuseWhenFull)
     {
-        using var scope = WebhookLogScopes.Event(logger, _tenantId, webhookEvent.Id);
+        using var scope = WebhookLogScopes.Event(Logger, _tenantId, webhookEvent.Id);
         if (FilterReason(webhookEvent) is { } reason)
         {
             _received++;
@@ -365,7 +390,7 @@ internal sealed partial class TenantWebhookGrain(
             }
         }
 
-        if (_pending.ContainsKey(webhookEvent.Id))
+        if (IsPending(webhookEvent.Id))
         {
             _received++;
             Filter(webhookEvent, FilterReasons.Duplicate);
@@ -377,7 +402,7 @@ internal sealed partial class TenantWebhookGrain(
         var outcome = false;
         try
         {
-            if (await idempotency.ContainsAsync(_tenantId, webhookEvent.Id))
+            if (await Idempotency.ContainsAsync(_tenantId, webhookEvent.Id))
             {
                 _received++;
                 Filter(webhookEvent, FilterReasons.Duplicate);
@@ -389,7 +414,7 @@ internal sealed partial class TenantWebhookGrain(
             {
                 var bound = FullBound;
                 _refused++;
-                metrics.Refused(_tenantId, RefusalReasons.Of(bound));
+                Metrics.Refused(_tenantId, RefusalReasons.Of(bound));
                 throw new WebhookOverflowException(_tenantId, bound, FullBufferRetryAfter);
             }
 
@@ -402,14 +427,14 @@ internal sealed partial class TenantWebhookGrain(
             }
             else
             {
-                _pending.Add(webhookEvent.Id, pending);
-                _ready.Enqueue(pending);
+                Add(pending);
+                Ready(pending);
                 Pump();
             }
 
             MarkDirty();
             await PersistAsync();
-            await idempotency.AddAsync(_tenantId, webhookEvent.Id);
+            await Idempotency.AddAsync(_tenantId, webhookEvent.Id);
             outcome = true;
         }
         finally
@@ -427,7 +452,7 @@ internal sealed partial class TenantWebhookGrain(
     // Waits up to ingest.max_wait for room, as the gateway does: a publisher is refused only when the wait runs out.
     private async Task<bool> WaitForRoomAsync()
     {
-        var deadline = Now + _maxWait;
+        var deadline = Now + services.MaxWait;
         while (Room <= 0)
         {
             var remaining = deadline - Now;
@@ -438,7 +463,7 @@ internal sealed partial class TenantWebhookGrain(
 
             // Room frees as this tenant's deliveries end; the silo's backlog also frees elsewhere, so look again soon.
             _roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await Task.WhenAny(_roomFreed.Task, Task.Delay(remaining < RoomPollInterval ? remaining : RoomPollInterval, timeProvider));
+            await Task.WhenAny(_roomFreed.Task, Task.Delay(remaining < RoomPollInterval ? remaining : RoomPollInterval, Clock));
         }
 
         return true;
@@ -456,9 +481,10 @@ internal sealed partial class TenantWebhookGrain(
         List<PendingDelivery>? batch = null;
         try
         {
-            while (_inFlight.Count < _concurrency && (_requeued.TryDequeue(out var next) || _ready.TryDequeue(out next)))
+            while (_inFlightCount < _concurrency && TryTakeNext(out var next))
             {
-                if (!_pending.ContainsKey(next.Event.Id) || _inFlight.Contains(next.Event.Id))
+                // A queue may still hold an event that has since left, or been replaced by its replay.
+                if (_pending is null || !_pending.TryGetValue(next.Event.Id, out var current) || current != next || next.InFlight)
                 {
                     continue;
                 }
@@ -467,7 +493,7 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     // The configuration changed since the event was accepted. An exclusion is the tenant's choice; a
                     // tenant gone or switched off must not cost the event: it is kept for replay.
-                    using var scope = WebhookLogScopes.Event(logger, _tenantId, next.Event.Id);
+                    using var scope = WebhookLogScopes.Event(Logger, _tenantId, next.Event.Id);
                     if (reason == FilterReasons.EventExcluded)
                     {
                         _pending.Remove(next.Event.Id);
@@ -482,7 +508,8 @@ internal sealed partial class TenantWebhookGrain(
                     continue;
                 }
 
-                _inFlight.Add(next.Event.Id);
+                next.InFlight = true;
+                _inFlightCount++;
                 (batch ??= []).Add(next);
             }
         }
@@ -496,37 +523,63 @@ internal sealed partial class TenantWebhookGrain(
             _ = DeliverAsync(batch);
         }
 
-        if (_inFlight.Count > 0)
+        if (_inFlightCount > 0)
         {
             // Deliveries run beside the grain's calls; keep the activation while they do.
-            DelayDeactivation(_delivery.Timeout + TimeSpan.FromMinutes(1));
+            DelayDeactivation(Delivery.Timeout + TimeSpan.FromMinutes(1));
         }
 
         ReportLoad();
     }
 
+    // Events sent back in line go first, then those that wait.
+    private bool TryTakeNext(out PendingDelivery next)
+    {
+        if (_requeued is not null && _requeued.TryDequeue(out next!))
+        {
+            return true;
+        }
+
+        if (_ready is not null && _ready.TryDequeue(out next!))
+        {
+            return true;
+        }
+
+        next = null!;
+        return false;
+    }
+
+    // Credits granted and neither used nor lapsed; the ledger is let go once none are.
+    private int Outstanding(long now)
+    {
+        var outstanding = _admissions?.Outstanding(now) ?? 0;
+        if (outstanding == 0)
+        {
+            _admissions = null;
+        }
+
+        return outstanding;
+    }
+
     // Keeps the silo's backlog in step with what this grain holds: its undelivered events and its promises.
     private void CountHeld()
     {
-        var held = _pending.Count + _admissions.Outstanding(Now.UtcTicks);
-        backlog.Change(held - _held);
+        var held = PendingCount + Outstanding(Now.UtcTicks);
+        Backlog.Change(held - _held);
         _held = held;
     }
 
     private void ReportLoad()
     {
+        // Grain state may be read only on the grain's scheduler; scrapes read these copies.
+        _failedKept = State.Failed.Count;
+        _endpointDown = State.Endpoint.Disabled;
         CountHeld();
         if (_roomFreed is not null && Room > 0)
         {
             _roomFreed.TrySetResult();
             _roomFreed = null;
         }
-
-        _load.Buffered = _ready.Count;
-        _load.InFlight = _inFlight.Count;
-        _load.Retrying = _retrying.Count;
-        _load.Failed = State.Failed.Count;
-        _load.Disabled = State.Endpoint.Disabled;
     }
 
     // Builds the payloads of a batch of events in one call to the builder grain, then sends each on its own.
@@ -536,7 +589,7 @@ internal sealed partial class TenantWebhookGrain(
         Exception? buildError = null;
         try
         {
-            payloads = await _builder!.BuildAll([.. batch.Select(pending => pending.Event)]);
+            payloads = await services.Builder.BuildAll([.. batch.Select(pending => pending.Event)]);
         }
         catch (Exception ex) when (batch.Count > 1)
         {
@@ -546,7 +599,7 @@ internal sealed partial class TenantWebhookGrain(
             {
                 try
                 {
-                    payloads[i] = await _builder!.Build(batch[i].Event);
+                    payloads[i] = await services.Builder.Build(batch[i].Event);
                 }
                 catch (Exception single)
                 {
@@ -571,7 +624,7 @@ internal sealed partial class TenantWebhookGrain(
             else
             {
                 var webhookEvent = batch[i].Event;
-                LogDeliveryError(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, buildError!);
+                LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, buildError!);
                 Finish(batch[i], new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {buildError!.GetType().Name}: {buildError.Message}", TimeSpan.Zero, null), Now);
             }
         }
@@ -582,19 +635,19 @@ internal sealed partial class TenantWebhookGrain(
         var webhookEvent = pending.Event;
         var started = Now;
         DeliveryResult result;
-        using var scope = WebhookLogScopes.Event(logger, _tenantId, webhookEvent.Id);
+        using var scope = WebhookLogScopes.Event(Logger, _tenantId, webhookEvent.Id);
         using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
             // The wait for a silo slot and the request run on the thread pool: a slot is held only while its request
             // is out, never while its continuation waits its turn on a busy grain scheduler.
-            if (settings.Current.Find(_tenantId) is not { } tenant
+            if (Settings.Current.Find(_tenantId) is not { } tenant
                 || await Task.Run(() => SendInSlotAsync(tenant, webhookEvent, payload, pending.TraceParent)) is not { } sent)
             {
                 // The tenant left the configuration while its payload was built, or its endpoint started failing while
                 // this delivery waited for a slot: it goes back in line, where the rules are checked again.
-                _inFlight.Remove(webhookEvent.Id);
-                _requeued.Enqueue(pending);
+                Landed(pending);
+                (_requeued ??= new()).Enqueue(pending);
                 Pump();
                 return;
             }
@@ -603,7 +656,7 @@ internal sealed partial class TenantWebhookGrain(
         }
         catch (Exception ex)
         {
-            LogDeliveryError(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
+            LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
             result = new DeliveryResult(DeliveryOutcomes.Error, null, $"{ex.GetType().Name}: {ex.Message}", Now - started, null);
         }
 
@@ -617,7 +670,7 @@ internal sealed partial class TenantWebhookGrain(
     // its back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
     private async Task<DeliveryResult?> SendInSlotAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
     {
-        await slots.WaitAsync(tenant.TenantId);
+        await Slots.WaitAsync(tenant.TenantId);
         try
         {
             if (Interlocked.Increment(ref _sending) > Volatile.Read(ref _concurrency))
@@ -625,26 +678,53 @@ internal sealed partial class TenantWebhookGrain(
                 return null;
             }
 
-            return await sender.SendAsync(tenant, webhookEvent, payload, traceParent, CancellationToken.None);
+            return await Sender.SendAsync(tenant, webhookEvent, payload, traceParent, CancellationToken.None);
         }
         finally
         {
             Interlocked.Decrement(ref _sending);
-            slots.Release(tenant.TenantId);
+            Slots.Release(tenant.TenantId);
         }
+    }
+
+    private void Landed(PendingDelivery pending)
+    {
+        pending.InFlight = false;
+        _inFlightCount--;
     }
 
     private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
     {
-        _inFlight.Remove(pending.Event.Id);
+        Landed(pending);
         AdjustConcurrency(result);
         Complete(pending, result, started);
-        if (_inFlight.Count == 0)
+        if (_inFlightCount == 0)
         {
             _idle?.TrySetResult();
         }
 
         Pump();
+        TrimWhenIdle();
+    }
+
+    private bool IsPending(string eventId) => _pending?.ContainsKey(eventId) == true;
+
+    private void Add(PendingDelivery pending) => (_pending ??= new(StringComparer.Ordinal)).Add(pending.Event.Id, pending);
+
+    private void Ready(PendingDelivery pending) => (_ready ??= new()).Enqueue(pending);
+
+    // A tenant with nothing left to deliver lets go of its queues' storage: a silo holds many such grains.
+    private void TrimWhenIdle()
+    {
+        if (_pending is { Count: 0 })
+        {
+            _pending = null;
+        }
+
+        if (_ready is { Count: 0 })
+        {
+            _ready = null;
+        }
     }
 
     // Records an attempt's outcome and decides what comes next for the event.
@@ -654,8 +734,8 @@ internal sealed partial class TenantWebhookGrain(
         var now = Now;
         pending.Attempts++;
         RecordAttempt(new DeliveryAttempt(webhookEvent.Id, webhookEvent.EventName, pending.Attempts, started, result.StatusCode, result.Duration, result.Outcome, result.Error, result.ResponseExcerpt));
-        metrics.Attempted(_tenantId, webhookEvent.EventName, result.Outcome, result.StatusCode, result.Duration);
-        if (!_pending.ContainsKey(webhookEvent.Id))
+        Metrics.Attempted(_tenantId, webhookEvent.EventName, result.Outcome, result.StatusCode, result.Duration);
+        if (!IsPending(webhookEvent.Id))
         {
             return;
         }
@@ -663,16 +743,16 @@ internal sealed partial class TenantWebhookGrain(
         MarkDirty();
         if (result.Succeeded)
         {
-            _pending.Remove(webhookEvent.Id);
+            _pending!.Remove(webhookEvent.Id);
             _delivered++;
-            metrics.Delivered(_tenantId, webhookEvent.EventName, now - webhookEvent.Timestamp);
+            Metrics.Delivered(_tenantId, webhookEvent.EventName, now - webhookEvent.Timestamp);
             if (State.Endpoint.ConsecutiveFailures > 0)
             {
-                LogRecovered(logger, _tenantId, State.Endpoint.ConsecutiveFailures);
+                LogRecovered(Logger, _tenantId, State.Endpoint.ConsecutiveFailures);
             }
 
             State.Endpoint.Succeeded();
-            LogDelivered(logger, _tenantId, webhookEvent.Id, pending.Attempts, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
+            LogDelivered(Logger, _tenantId, webhookEvent.Id, pending.Attempts, result.StatusCode ?? 0, result.Duration.TotalMilliseconds);
             return;
         }
 
@@ -683,11 +763,11 @@ internal sealed partial class TenantWebhookGrain(
         // The first failure of a run is a warning; the rest of the run is at Debug, so an outage is not a line per event.
         if (State.Endpoint.ConsecutiveFailures == 1)
         {
-            LogEndpointFailing(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+            LogEndpointFailing(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
         }
         else
         {
-            LogAttemptFailed(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
+            LogAttemptFailed(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, pending.Attempts, result.StatusCode, result.Outcome, result.Error, result.ResponseExcerpt);
         }
 
         if (result.StatusCode == 410)
@@ -710,18 +790,18 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        var schedule = settings.Current.Find(_tenantId)?.RetrySchedule ?? _delivery.EffectiveRetrySchedule;
-        if (RetryPolicy.NextDelay(schedule, pending.Attempts, result.RetryAfter, _delivery.MaxRetryAfter, _delivery.RetryJitter, Random.Shared) is not { } delay)
+        var schedule = Settings.Current.Find(_tenantId)?.RetrySchedule ?? Delivery.EffectiveRetrySchedule;
+        if (RetryPolicy.NextDelay(schedule, pending.Attempts, result.RetryAfter, Delivery.MaxRetryAfter, Delivery.RetryJitter, Random.Shared) is not { } delay)
         {
             KeepFailed(pending, FailureReasons.RetriesExhausted);
             return;
         }
 
         _retries++;
-        metrics.RetryScheduled(_tenantId);
+        Metrics.RetryScheduled(_tenantId);
         pending.DueAt = now + delay;
         Schedule(pending, now);
-        ArmRetryTimer();
+        ArmTimer();
         _ = EnsureWakeAsync();
     }
 
@@ -734,7 +814,7 @@ internal sealed partial class TenantWebhookGrain(
         {
             Volatile.Write(ref _concurrency, 1);
         }
-        else if (result.StatusCode is not null && _concurrency < _delivery.MaxConcurrency)
+        else if (result.StatusCode is not null && _concurrency < Delivery.MaxConcurrency)
         {
             Volatile.Write(ref _concurrency, _concurrency + 1);
         }
@@ -743,12 +823,12 @@ internal sealed partial class TenantWebhookGrain(
     private string? AutoDisableReason(DateTimeOffset now)
     {
         var health = State.Endpoint;
-        if (_delivery.AutoDisableFailures > 0 && health.ConsecutiveFailures >= _delivery.AutoDisableFailures)
+        if (Delivery.AutoDisableFailures > 0 && health.ConsecutiveFailures >= Delivery.AutoDisableFailures)
         {
             return $"{health.ConsecutiveFailures} delivery attempts in a row failed";
         }
 
-        return health.FailingSince is { } since && now - since >= _delivery.AutoDisableAfter
+        return health.FailingSince is { } since && now - since >= Delivery.AutoDisableAfter
             ? $"every delivery attempt since {since:u} failed"
             : null;
     }
@@ -757,37 +837,37 @@ internal sealed partial class TenantWebhookGrain(
     private void DisableEndpoint(string reason, DateTimeOffset now)
     {
         State.Endpoint.Disable(reason, now);
-        foreach (var waiting in _pending.Values.Where(p => !_inFlight.Contains(p.Event.Id)).ToList())
+        foreach (var waiting in _pending?.Values.Where(p => !p.InFlight).ToList() ?? [])
         {
             KeepFailed(waiting, FailureReasons.EndpointDisabled);
         }
 
-        _ready.Clear();
-        _retrying.Clear();
-        ArmRetryTimer();
+        _ready = null;
+        _retrying = null;
+        ArmTimer();
         MarkDirty();
-        metrics.EndpointDisabled(_tenantId);
-        LogEndpointDisabled(logger, _tenantId, reason);
+        Metrics.EndpointDisabled(_tenantId);
+        LogEndpointDisabled(Logger, _tenantId, reason);
         _ = PublishStatusAsync();
     }
 
     private void KeepFailed(PendingDelivery pending, string reason)
     {
         var now = Now;
-        _pending.Remove(pending.Event.Id);
+        _pending?.Remove(pending.Event.Id);
         State.Failed.Add(new FailedDelivery(pending.Event, pending.Attempts, now, reason, pending.LastStatusCode, pending.LastError));
         _failedCount++;
-        metrics.Failed(_tenantId, reason);
-        LogKeptFailed(logger, _tenantId, pending.Event.Id, pending.Event.EventName, reason, pending.Attempts, pending.LastError);
+        Metrics.Failed(_tenantId, reason);
+        LogKeptFailed(Logger, _tenantId, pending.Event.Id, pending.Event.EventName, reason, pending.Attempts, pending.LastError);
 
-        var excess = State.Failed.Count - _failed.MaxPerTenant;
+        var excess = State.Failed.Count - FailedOptions.MaxPerTenant;
         if (excess > 0)
         {
             var evicted = State.Failed.Take(excess).Select(f => f.Event.Id).ToList();
             State.Failed.RemoveRange(0, excess);
             _dropped += excess;
-            metrics.Dropped(_tenantId, DropReasons.FailedStoreFull, excess);
-            LogFailedEvicted(logger, _tenantId, excess, string.Join(", ", evicted));
+            Metrics.Dropped(_tenantId, DropReasons.FailedStoreFull, excess);
+            LogFailedEvicted(Logger, _tenantId, excess, string.Join(", ", evicted));
         }
 
         MarkDirty();
@@ -795,11 +875,11 @@ internal sealed partial class TenantWebhookGrain(
 
     private void ExpireFailed(DateTimeOffset now)
     {
-        var expired = State.Failed.RemoveAll(f => now - f.FailedAt > _failed.Retention);
+        var expired = State.Failed.RemoveAll(f => now - f.FailedAt > FailedOptions.Retention);
         if (expired > 0)
         {
-            metrics.Expired(_tenantId, expired);
-            LogFailedExpired(logger, _tenantId, expired, _failed.Retention);
+            Metrics.Expired(_tenantId, expired);
+            LogFailedExpired(Logger, _tenantId, expired, FailedOptions.Retention);
             MarkDirty();
         }
     }
@@ -816,22 +896,22 @@ internal sealed partial class TenantWebhookGrain(
         var now = Now;
         foreach (var failed in matching)
         {
-            if (Room <= 0 || _pending.ContainsKey(failed.Event.Id))
+            if (Room <= 0 || IsPending(failed.Event.Id))
             {
                 continue;
             }
 
             State.Failed.Remove(failed);
             var pending = new PendingDelivery { Event = failed.Event, DueAt = now };
-            _pending.Add(failed.Event.Id, pending);
-            _ready.Enqueue(pending);
+            Add(pending);
+            Ready(pending);
             replayed++;
         }
 
         if (replayed > 0)
         {
             MarkDirty();
-            LogReplayed(logger, _tenantId, replayed, matching.Count - replayed);
+            LogReplayed(Logger, _tenantId, replayed, matching.Count - replayed);
             Pump();
             await PersistAsync();
         }
@@ -843,94 +923,135 @@ internal sealed partial class TenantWebhookGrain(
     {
         if (pending.DueAt <= now)
         {
-            _ready.Enqueue(pending);
+            Ready(pending);
         }
         else
         {
-            _retrying.Enqueue(pending, pending.DueAt);
+            (_retrying ??= new()).Enqueue(pending, pending.DueAt);
         }
     }
 
     private void PromoteDueRetries()
     {
         var now = Now;
-        while (_retrying.TryPeek(out var next, out var due) && due <= now)
+        while (_retrying is not null && _retrying.TryPeek(out var next, out var due) && due <= now)
         {
             _retrying.Dequeue();
-            if (_pending.ContainsKey(next.Event.Id))
+            if (IsPending(next.Event.Id))
             {
-                _ready.Enqueue(next);
+                Ready(next);
             }
         }
 
-        ArmRetryTimer();
+        ArmTimer();
     }
 
-    // One timer, set for the earliest retry or the lapse of the oldest grant, whichever comes first: a grant that lapses
-    // unused must leave the silo's backlog even when no other call comes to this grain. While the grain is active the
-    // timer fires on time; a reminder covers retries beyond that.
-    private void ArmRetryTimer()
+    // One timer on the engine's clock (which tests replace to run whole schedules in seconds), set for whatever is due
+    // first: a retry; the lapse of the oldest grant, which must leave the silo's backlog even when no other call comes;
+    // the expiry of the oldest failed event; with durable storage, the write of changes made since the last. A grain
+    // with nothing due has no timer. While the grain is active the timer fires on time; a reminder covers retries beyond.
+    private void ArmTimer()
     {
-        var due = _retrying.TryPeek(out _, out var next) ? next : DateTimeOffset.MaxValue;
-        if (_admissions.NextLapse(Now.UtcTicks) is { } lapse && lapse < due.UtcTicks)
+        var now = Now;
+        var due = _retrying is not null && _retrying.TryPeek(out _, out var next) ? next : DateTimeOffset.MaxValue;
+        if (Outstanding(now.UtcTicks) > 0 && _admissions!.NextLapse(now.UtcTicks) is { } lapse && lapse < due.UtcTicks)
         {
             due = new DateTimeOffset(lapse, TimeSpan.Zero);
         }
 
-        if (due == _retryTimerDue || _retryTimer is null)
+        if (State.Failed.Count > 0 && State.Failed[0].FailedAt + FailedOptions.Retention + TimeSpan.FromTicks(1) is var expiry && expiry < due)
+        {
+            due = expiry;
+        }
+
+        if (_flushDue < due)
+        {
+            due = _flushDue;
+        }
+
+        if (due == _timerDue || _deactivating)
         {
             return;
         }
 
-        _retryTimerDue = due;
-        var wait = due == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : Max(due - Now, TimeSpan.Zero);
-        _retryTimer.Change(wait, Timeout.InfiniteTimeSpan);
+        _timerDue = due;
+        if (due == DateTimeOffset.MaxValue)
+        {
+            _timer?.Dispose();
+            _timer = null;
+            return;
+        }
+
+        var wait = Max(due - now, TimeSpan.Zero);
+        if (_timer is null)
+        {
+            _timer = Clock.CreateTimer(static self => ((TenantWebhookGrain)self!).OnTimer(), this, wait, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        }
     }
 
-    public Task RetryDue()
+    public async Task RetryDue()
     {
-        _retryTimerDue = DateTimeOffset.MaxValue;
+        // Fired: nothing is armed until ArmTimer looks again.
+        _timerDue = DateTimeOffset.MinValue;
+        var now = Now;
+        if (State.Failed.Count > 0)
+        {
+            ExpireFailed(now);
+        }
+
         PromoteDueRetries();
         Pump();
         ReportLoad();
-        return Task.CompletedTask;
-    }
-
-    // Runs on a timer thread, outside the grain: it only asks the grain, through a message, to look at its retries.
-    private void OnRetryTimer() => _ = WakeForRetriesAsync();
-
-    private async Task WakeForRetriesAsync()
-    {
-        try
+        if (_flushDue <= now)
         {
-            await _self!.RetryDue();
-        }
-        catch (Exception ex)
-        {
-            LogRetryWakeFailed(logger, _tenantId, ex);
-        }
-    }
-
-    private async Task OnHousekeepingDueAsync(CancellationToken cancellationToken)
-    {
-        ExpireFailed(Now);
-        if (_storage.IsDurable && (_dirty || _historyDirty))
-        {
+            _flushDue = DateTimeOffset.MaxValue;
             try
             {
                 await FlushAsync(includeHistory: true);
             }
             catch (Exception ex)
             {
-                LogStorageError(logger, _tenantId, ex);
+                LogStorageError(Logger, _tenantId, ex);
+                ScheduleFlush();
             }
+        }
+
+        ArmTimer();
+    }
+
+    // Runs on a timer thread, outside the grain: it only asks the grain, through a message, to see to what is due.
+    private void OnTimer() => _ = WakeForTimerAsync();
+
+    private async Task WakeForTimerAsync()
+    {
+        try
+        {
+            await services.Grains.GetGrain<ITenantRetryTimer>(_tenantId).RetryDue();
+        }
+        catch (Exception ex)
+        {
+            LogRetryWakeFailed(Logger, _tenantId, ex);
+        }
+    }
+
+    // With durable storage, changes not written at once are written within storage.flush_interval.
+    private void ScheduleFlush()
+    {
+        if (Storage.IsDurable && _flushDue == DateTimeOffset.MaxValue && !_deactivating)
+        {
+            _flushDue = Now + Storage.FlushInterval;
+            ArmTimer();
         }
     }
 
     // A reminder wakes this tenant while it has undelivered events, so that they resume after a restart.
     private async Task EnsureWakeAsync()
     {
-        if (_wakeRegistered || _pending.Count == 0)
+        if (_wakeRegistered || PendingCount == 0)
         {
             return;
         }
@@ -938,12 +1059,12 @@ internal sealed partial class TenantWebhookGrain(
         _wakeRegistered = true;
         try
         {
-            await this.RegisterOrUpdateReminder(WakeReminder, _storage.WakePeriod, _storage.WakePeriod);
+            await this.RegisterOrUpdateReminder(WakeReminder, Storage.WakePeriod, Storage.WakePeriod);
         }
         catch (Exception ex)
         {
             _wakeRegistered = false;
-            LogStorageError(logger, _tenantId, ex);
+            LogStorageError(Logger, _tenantId, ex);
         }
     }
 
@@ -951,7 +1072,7 @@ internal sealed partial class TenantWebhookGrain(
     // storage is written when the grain deactivates; it needs a reminder only for work that waits (see Complete).
     private async Task PersistAsync()
     {
-        if (_storage.IsDurable)
+        if (Storage.IsDurable)
         {
             await FlushAsync(includeHistory: false);
             await EnsureWakeAsync();
@@ -961,6 +1082,7 @@ internal sealed partial class TenantWebhookGrain(
     private void MarkDirty()
     {
         _dirty = true;
+        ScheduleFlush();
         ReportLoad();
     }
 
@@ -996,7 +1118,7 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     if (writeState)
                     {
-                        State.Pending = [.. _pending.Values];
+                        State.Pending = _pending is null ? [] : [.. _pending.Values];
                         await state.WriteStateAsync();
                     }
 
@@ -1011,6 +1133,7 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     _dirty |= writeState;
                     _historyDirty |= writeHistory;
+                    ScheduleFlush();
                     waiters.TrySetException(ex);
                 }
                 finally
@@ -1027,19 +1150,20 @@ internal sealed partial class TenantWebhookGrain(
 
     private void RecordAttempt(DeliveryAttempt attempt)
     {
-        if (_delivery.HistorySize == 0)
+        if (Delivery.HistorySize == 0)
         {
             return;
         }
 
         var attempts = history.State.Attempts;
         attempts.Add(attempt);
-        if (attempts.Count > _delivery.HistorySize)
+        if (attempts.Count > Delivery.HistorySize)
         {
-            attempts.RemoveRange(0, attempts.Count - _delivery.HistorySize);
+            attempts.RemoveRange(0, attempts.Count - Delivery.HistorySize);
         }
 
         _historyDirty = true;
+        ScheduleFlush();
     }
 
     private async Task PublishStatusAsync()
@@ -1053,29 +1177,30 @@ internal sealed partial class TenantWebhookGrain(
         }
         catch (Exception ex)
         {
-            LogStatusPublishFailed(logger, _tenantId, ex);
+            LogStatusPublishFailed(Logger, _tenantId, ex);
         }
     }
 
     private string? FilterReason(WebhookEvent webhookEvent)
     {
-        var current = settings.Current;
+        var current = Settings.Current;
         return DeliveryRules.FilterReason(current, current.Find(_tenantId), webhookEvent.EventName);
     }
 
     private void Filter(WebhookEvent webhookEvent, string reason)
     {
+        _filtered ??= new(StringComparer.Ordinal);
         var count = _filtered[reason] = _filtered.GetValueOrDefault(reason) + 1;
-        metrics.Filtered(_tenantId, reason);
+        Metrics.Filtered(_tenantId, reason);
 
         // The first of each reason is worth an operator's attention; the rest are in the counter and at Debug.
         if (count == 1)
         {
-            LogFilteredFirst(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, reason);
+            LogFilteredFirst(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, reason);
         }
         else
         {
-            LogFiltered(logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, reason);
+            LogFiltered(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, reason);
         }
     }
 

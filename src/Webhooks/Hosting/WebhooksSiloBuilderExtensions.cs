@@ -140,6 +140,7 @@ public static class WebhooksSiloBuilderExtensions
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<DeliverySlots>();
         services.TryAddSingleton<SiloBacklog>();
+        services.TryAddSingleton<TenantGrainServices>();
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {

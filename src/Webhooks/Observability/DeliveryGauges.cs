@@ -5,11 +5,11 @@ namespace Webhooks.Observability;
 
 /// <summary>
 /// Gauges of what the tenant grains of this silo hold: events waiting, in flight, waiting for a retry, kept as failed,
-/// and endpoints disabled. Each grain keeps its own <see cref="TenantLoad"/> current; a scrape sums them.
+/// and endpoints disabled. Each active grain registers itself as an <see cref="ITenantLoad"/>; a scrape reads them.
 /// </summary>
 internal sealed class DeliveryGauges
 {
-    private readonly ConcurrentDictionary<string, TenantLoad> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ITenantLoad> _tenants = new(StringComparer.Ordinal);
     private readonly bool _tenantLabels;
 
     public DeliveryGauges(WebhookMetrics metrics)
@@ -24,11 +24,11 @@ internal sealed class DeliveryGauges
         meter.CreateObservableGauge("webhooks.tenants.active", () => _tenants.Count, "{tenant}", "Tenant grains active in this silo.");
     }
 
-    public TenantLoad Track(string tenantId) => _tenants[tenantId] = new TenantLoad();
+    public void Track(string tenantId, ITenantLoad load) => _tenants[tenantId] = load;
 
-    public void Untrack(string tenantId, TenantLoad load) => _tenants.TryRemove(KeyValuePair.Create(tenantId, load));
+    public void Untrack(string tenantId, ITenantLoad load) => _tenants.TryRemove(KeyValuePair.Create(tenantId, load));
 
-    private IEnumerable<Measurement<long>> Observe(Func<TenantLoad, int> read)
+    private IEnumerable<Measurement<long>> Observe(Func<ITenantLoad, int> read)
     {
         if (_tenantLabels)
         {
@@ -39,16 +39,19 @@ internal sealed class DeliveryGauges
     }
 }
 
-/// <summary>One tenant grain's current load, written by the grain and read by scrapes.</summary>
-internal sealed class TenantLoad
+/// <summary>
+/// One tenant grain's current load, read by scrapes off the grain's scheduler: each value is one word, read as it
+/// stands, so a scrape may see it a moment late but never torn.
+/// </summary>
+internal interface ITenantLoad
 {
-    public int Buffered { get; set; }
+    int Buffered { get; }
 
-    public int InFlight { get; set; }
+    int InFlight { get; }
 
-    public int Retrying { get; set; }
+    int Retrying { get; }
 
-    public int Failed { get; set; }
+    int Failed { get; }
 
-    public bool Disabled { get; set; }
+    bool Disabled { get; }
 }
