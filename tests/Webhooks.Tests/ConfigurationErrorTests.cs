@@ -106,7 +106,9 @@ public sealed class ConfigurationErrorTests
     [InlineData("delivery:\n  max_concurrency: 0\n", "delivery.max_concurrency")]
     [InlineData("delivery:\n  buffer_size: 0\n", "delivery.buffer_size")]
     [InlineData("delivery:\n  timeout: soon\n", "delivery.timeout")]
-    public async Task A_bad_delivery_setting_names_silo_yaml_and_the_field(string siloYaml, string field)
+    [InlineData("ingest:\n  stream_poll_interval: 00:00:05\n", "ingest.stream_poll_interval")]
+    [InlineData("ingest:\n  stream_poll_interval: often\n", "ingest.stream_poll_interval")]
+    public async Task A_bad_silo_setting_names_silo_yaml_and_the_field(string siloYaml, string field)
     {
         string? path = null;
         var message = await SiloHost.FailToStartAsync("webhook:\n  tenants: {}\n", siloYaml, files => path = SiloHost.SiloPath(files));

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Configuration;
 
 namespace Webhooks.Configuration;
 
-/// <summary>Limits on what a publisher may send, from the <c>ingest</c> section of <c>silo.yaml</c>.</summary>
+/// <summary>
+/// Limits on what a publisher may send, and how the event stream looks for events, from the <c>ingest</c> section of
+/// <c>silo.yaml</c>.
+/// </summary>
 public sealed class IngestLimitsOptions
 {
     public const string SectionName = "ingest";
@@ -14,4 +17,12 @@ public sealed class IngestLimitsOptions
     /// <summary>How deeply a payload's objects and arrays may nest.</summary>
     [ConfigurationKeyName("max_json_depth")]
     public int MaxJsonDepth { get; set; } = 32;
+
+    /// <summary>
+    /// How often an idle stream queue looks for events published from other processes (an external Orleans client's
+    /// gateway). Events published in the silo itself (its HTTP API, a co-hosted gateway) wake their queue at once.
+    /// Shorter costs idle CPU; longer delays external clients' events.
+    /// </summary>
+    [ConfigurationKeyName("stream_poll_interval")]
+    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 }

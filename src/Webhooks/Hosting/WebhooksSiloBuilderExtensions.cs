@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Providers;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Streams;
@@ -13,6 +14,7 @@ using Webhooks.Ingest;
 using Webhooks.Observability;
 using Webhooks.Payloads;
 using Webhooks.Security;
+using Webhooks.Streaming;
 
 namespace Webhooks.Hosting;
 
@@ -29,12 +31,18 @@ public static class WebhooksSiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
 
+        // An invalid interval stops the silo when the options are validated; until then the default stands in.
+        var ingest = new IngestLimitsOptions();
+        new ConfigurationOrigin(configuration).Bind(IngestLimitsOptions.SectionName, ingest);
+        var pollInterval = ingest.StreamPollInterval >= TimeSpan.FromMilliseconds(1) && ingest.StreamPollInterval <= TimeSpan.FromSeconds(1)
+            ? ingest.StreamPollInterval
+            : new IngestLimitsOptions().StreamPollInterval;
         builder.AddMemoryStreams(WebhookStreams.ProviderName, streams =>
         {
             // Tenant grains subscribe implicitly, so no per-stream subscription state is kept.
             streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             streams.ConfigurePartitioning(WebhookStreams.QueueCount);
-            streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+            streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = Min(pollInterval, AgentTick)));
 
             // A tenant grain takes each event at once, so the queue cache need not keep delivered events for the
             // default half hour: a large cache costs memory, and every stream's cursor walks it.
@@ -46,10 +54,20 @@ public static class WebhooksSiloBuilderExtensions
             }));
         });
 
+        // A publish in this process wakes its queue's pulling agent at once; polling finds those from other processes.
+        builder.Services.AddKeyedSingleton<IQueueAdapterFactory>(WebhookStreams.ProviderName, (services, name) =>
+            new PromptQueueAdapterFactory(MemoryAdapterFactory<DefaultMemoryMessageBodySerializer>.Create(services, (string)name!), pollInterval));
+
         builder.Services.AddWebhookServices(configuration);
         builder.AddWebhookStorage(configuration);
         return builder;
     }
+
+    // How soon an idle queue's pulling agent starts reading again after a read that found nothing. Between these, a
+    // read waits for a publish (see PromptQueueAdapterFactory), so this bounds the rare gaps when none waits.
+    private static readonly TimeSpan AgentTick = TimeSpan.FromMilliseconds(20);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
     /// Adds the engine's readiness check, tagged <c>ready</c>: the silo is active, the event stream is up, and the

@@ -59,10 +59,13 @@ internal static class ResultWriter
             Check("healthy tenants' p99 within 2 x while 10% hang", p99 <= 2, $"{p99:0.00} x ({hang.P99Ms:0.0} vs {baseline.P99Ms:0.0} ms)");
         }
 
-        if (Find("e2e_gateway_half_rate") is { } half)
+        foreach (var path in new[] { "gateway", "grain" })
         {
-            var ratio = half.P99Ms / rawP99AtHalfRate;
-            Check("p99 at half of peak rate within 2 x the raw p99", ratio <= 2, $"{ratio:0.00} x ({half.P99Ms:0.0} vs {rawP99AtHalfRate:0.0} ms)");
+            if (Find($"e2e_{path}_half_rate") is { } half)
+            {
+                var ratio = half.P99Ms / rawP99AtHalfRate;
+                Check($"p99 at half of peak rate within 2 x the raw p99, {path}", ratio <= 2, $"{ratio:0.00} x ({half.P99Ms:0.0} vs {rawP99AtHalfRate:0.0} ms)");
+            }
         }
 
         if (Find("memory_configured_tenant") is { BytesPerTenant: { } configured })

@@ -116,20 +116,23 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
     private async Task RunHalfPeakLatencyAsync(EngineHost engine)
     {
         var count = sizes.TenantCounts[1];
-        var peakResult = _results.SingleOrDefault(r => r.Name == $"e2e_gateway_{count}");
-        if (peakResult is null)
+        foreach (var path in new[] { "gateway", "grain" })
         {
-            // Run alone: measure the peak first.
-            Step("latency", $"peak of the gateway with {count:N0} tenants");
-            var peakStats = await Workload.RunAsync($"gateway {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, "gateway", $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
-            peakResult = ScenarioResult.From($"e2e_gateway_{count}", "gateway", count, peakStats, _raw);
-            Report(peakResult);
-        }
+            var peakResult = _results.SingleOrDefault(r => r.Name == $"e2e_{path}_{count}");
+            if (peakResult is null)
+            {
+                // Run alone: measure the peak first.
+                Step("latency", $"peak of the {path} path with {count:N0} tenants");
+                var peakStats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
+                peakResult = ScenarioResult.From($"e2e_{path}_{count}", path, count, peakStats, _raw);
+                Report(peakResult);
+            }
 
-        var peak = peakResult.DeliveriesPerS;
-        Step("latency", $"gateway, {sizes.TenantCounts[1]} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
-        var stats = await Workload.RunAsync("half rate", _recorder, EngineWorkers, seq => PublishAsync(engine, "gateway", $"t{seq % sizes.TenantCounts[1]}", seq), sizes.Warmup, sizes.Measure, peak / 2);
-        Report(ScenarioResult.From("e2e_gateway_half_rate", "gateway", sizes.TenantCounts[1], stats, _raw));
+            var peak = peakResult.DeliveriesPerS;
+            Step("latency", $"{path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
+            var stats = await Workload.RunAsync($"{path} half rate", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure, peak / 2);
+            Report(ScenarioResult.From($"e2e_{path}_half_rate", path, count, stats, _raw));
+        }
     }
 
     private async Task RunBurstAsync(EngineHost engine)
