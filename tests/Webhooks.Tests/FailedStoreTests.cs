@@ -90,6 +90,19 @@ public sealed class FailedStoreTests
         Assert.Equal(2, env.Cluster.SiloLogs.Count(l => l.Message == "Tenant archive: 1 failed event(s) expired after 01:00:00"));
     }
 
+    [Fact]
+    public async Task A_retention_too_long_to_end_keeps_failed_events_and_the_tenant_working()
+    {
+        await using var env = await TestEnvironment.StartAsync("failed:\n  retention: 10675199.00:00:00\n");
+        var tenant = env.Cluster.Tenant(TestEnvironment.TenantId);
+
+        // Each failure arms the tenant's timer for what is due next, which must not overflow the clock.
+        await env.FailAsync("evt-kept", failedSoFar: 1);
+        await env.FailAsync("evt-later", failedSoFar: 2);
+
+        Assert.Equal(["evt-kept", "evt-later"], (await tenant.GetFailed()).Select(f => f.Event.Id));
+    }
+
     /// <summary>A receiver that answers 500 and a one-silo cluster on a test clock; each event gets one retry, 1 s on.</summary>
     private sealed class TestEnvironment : IAsyncDisposable
     {

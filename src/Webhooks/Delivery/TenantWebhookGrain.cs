@@ -959,7 +959,9 @@ internal sealed partial class TenantWebhookGrain(
             due = new DateTimeOffset(lapse, TimeSpan.Zero);
         }
 
-        if (State.Failed.Count > 0 && State.Failed[0].FailedAt + FailedOptions.Retention + TimeSpan.FromTicks(1) is var expiry && expiry < due)
+        // Failed events are kept in the order they failed, so the first expires first (a retention may be too long to end).
+        if (State.Failed.Count > 0 && FailedOptions.Retention < DateTimeOffset.MaxValue - State.Failed[0].FailedAt - TimeSpan.FromTicks(1)
+            && State.Failed[0].FailedAt + FailedOptions.Retention + TimeSpan.FromTicks(1) is var expiry && expiry < due)
         {
             due = expiry;
         }
