@@ -5,7 +5,10 @@ namespace Webhooks.Delivery;
 /// <summary>How a tenant grain's timer, which fires outside the grain, hands the work back to it.</summary>
 internal interface ITenantRetryTimer : IGrainWithStringKey
 {
-    /// <summary>Moves the retries that are due to delivery, and lets lapsed grants go from the silo's backlog.</summary>
+    /// <summary>
+    /// Sees to what is due: moves due retries to delivery, lets lapsed grants go from the silo's backlog, expires failed
+    /// events past their retention and, with durable storage, writes changes not yet written.
+    /// </summary>
     [OneWay]
     Task RetryDue();
 }
