@@ -25,4 +25,7 @@ public sealed class IngestLimitsOptions
     /// </summary>
     [ConfigurationKeyName("stream_poll_interval")]
     public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Whether <see cref="StreamPollInterval"/> is within what the silo accepts: 1 ms to 1 s.</summary>
+    internal bool HasValidStreamPollInterval => StreamPollInterval >= TimeSpan.FromMilliseconds(1) && StreamPollInterval <= TimeSpan.FromSeconds(1);
 }

@@ -954,14 +954,16 @@ internal sealed partial class TenantWebhookGrain(
     {
         var now = Now;
         var due = _retrying is not null && _retrying.TryPeek(out _, out var next) ? next : DateTimeOffset.MaxValue;
-        if (Outstanding(now.UtcTicks) > 0 && _admissions!.NextLapse(now.UtcTicks) is { } lapse && lapse < due.UtcTicks)
+        if (_admissions?.NextLapse(now.UtcTicks) is not { } lapse)
+        {
+            _admissions = null;
+        }
+        else if (lapse < due.UtcTicks)
         {
             due = new DateTimeOffset(lapse, TimeSpan.Zero);
         }
 
-        // Failed events are kept in the order they failed, so the first expires first (a retention may be too long to end).
-        if (State.Failed.Count > 0 && FailedOptions.Retention < DateTimeOffset.MaxValue - State.Failed[0].FailedAt - TimeSpan.FromTicks(1)
-            && State.Failed[0].FailedAt + FailedOptions.Retention + TimeSpan.FromTicks(1) is var expiry && expiry < due)
+        if (NextExpiry() is { } expiry && expiry < due)
         {
             due = expiry;
         }
@@ -995,12 +997,25 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
+    // When the oldest failed event expires: they are kept in the order they failed, so the first goes first. Null when
+    // none is kept, or the retention is too long to end.
+    private DateTimeOffset? NextExpiry()
+    {
+        if (State.Failed.Count == 0 || FailedOptions.Retention >= DateTimeOffset.MaxValue - State.Failed[0].FailedAt - TimeSpan.FromTicks(1))
+        {
+            return null;
+        }
+
+        // ExpireFailed removes events older than the retention: strictly past it, hence the tick.
+        return State.Failed[0].FailedAt + FailedOptions.Retention + TimeSpan.FromTicks(1);
+    }
+
     public async Task RetryDue()
     {
         // Fired: nothing is armed until ArmTimer looks again.
         _timerDue = DateTimeOffset.MinValue;
         var now = Now;
-        if (State.Failed.Count > 0)
+        if (NextExpiry() <= now)
         {
             ExpireFailed(now);
         }

@@ -34,7 +34,7 @@ public static class WebhooksSiloBuilderExtensions
         // An invalid interval stops the silo when the options are validated; until then the default stands in.
         var ingest = new IngestLimitsOptions();
         new ConfigurationOrigin(configuration).Bind(IngestLimitsOptions.SectionName, ingest);
-        var pollInterval = ingest.StreamPollInterval >= TimeSpan.FromMilliseconds(1) && ingest.StreamPollInterval <= TimeSpan.FromSeconds(1)
+        var pollInterval = ingest.HasValidStreamPollInterval
             ? ingest.StreamPollInterval
             : new IngestLimitsOptions().StreamPollInterval;
         builder.AddMemoryStreams(WebhookStreams.ProviderName, streams =>
