@@ -520,7 +520,7 @@ internal sealed partial class TenantWebhookGrain(
 
         if (batch is not null)
         {
-            _ = DeliverAsync(batch);
+            Deliver(batch);
         }
 
         if (_inFlightCount > 0)
@@ -582,55 +582,57 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    // Builds the payloads of a batch of events in one call to the builder grain, then sends each on its own.
-    private async Task DeliverAsync(List<PendingDelivery> batch)
+    // Builds the payloads of a batch of events in one call to the builder grain, then sends each on its own. The build
+    // is awaited on the thread pool, so that each send starts as soon as its payload is built, without first waiting
+    // for a turn on this grain's scheduler.
+    private void Deliver(List<PendingDelivery> batch)
     {
-        string?[] payloads;
-        Exception? buildError = null;
-        try
-        {
-            payloads = await services.Builder.BuildAll([.. batch.Select(pending => pending.Event)]);
-        }
-        catch (Exception ex) when (batch.Count > 1)
-        {
-            // One builder failed: build one by one, so that only that event fails.
-            payloads = new string?[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                try
-                {
-                    payloads[i] = await services.Builder.Build(batch[i].Event);
-                }
-                catch (Exception single)
-                {
-                    buildError = single;
-                }
-            }
-
-            buildError ??= ex;
-        }
-        catch (Exception ex)
-        {
-            payloads = [null];
-            buildError = ex;
-        }
-
+        var events = new WebhookEvent[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            if (payloads[i] is { } payload)
-            {
-                _ = SendAsync(batch[i], payload);
-            }
-            else
-            {
-                var webhookEvent = batch[i].Event;
-                LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, buildError!);
-                Finish(batch[i], new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {buildError!.GetType().Name}: {buildError.Message}", TimeSpan.Zero, null), Now);
-            }
+            events[i] = batch[i].Event;
+        }
+
+        var built = Task.Run(() => BuildAsync(services.Builder, events));
+        for (var i = 0; i < batch.Count; i++)
+        {
+            _ = SendAsync(batch[i], built, i);
         }
     }
 
-    private async Task SendAsync(PendingDelivery pending, string payload)
+    // Runs on the thread pool. Never throws: an event whose payload could not be built has none, and the error says why.
+    private static async Task<BuiltPayloads> BuildAsync(IPayloadBuilderGrain builder, WebhookEvent[] events)
+    {
+        try
+        {
+            return new(await builder.BuildAll(events), null);
+        }
+        catch (Exception ex) when (events.Length > 1)
+        {
+            // One builder failed: build one by one, so that only that event fails.
+            var payloads = new string?[events.Length];
+            Exception? error = null;
+            for (var i = 0; i < events.Length; i++)
+            {
+                try
+                {
+                    payloads[i] = await builder.Build(events[i]);
+                }
+                catch (Exception single)
+                {
+                    error = single;
+                }
+            }
+
+            return new(payloads, error ?? ex);
+        }
+        catch (Exception ex)
+        {
+            return new([null], ex);
+        }
+    }
+
+    private async Task SendAsync(PendingDelivery pending, Task<BuiltPayloads> built, int index)
     {
         var webhookEvent = pending.Event;
         var started = Now;
@@ -639,10 +641,9 @@ internal sealed partial class TenantWebhookGrain(
         using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
         try
         {
-            // The wait for a silo slot and the request run on the thread pool: a slot is held only while its request
-            // is out, never while its continuation waits its turn on a busy grain scheduler.
-            if (Settings.Current.Find(_tenantId) is not { } tenant
-                || await Task.Run(() => SendInSlotAsync(tenant, webhookEvent, payload, pending.TraceParent)) is not { } sent)
+            // The wait for the payload, for a silo slot and the request run on the thread pool: a slot is held only
+            // while its request is out, never while its continuation waits its turn on a busy grain scheduler.
+            if (await Task.Run(() => SendWhenBuiltAsync(built, index, webhookEvent, pending.TraceParent)) is not { } sent)
             {
                 // The tenant left the configuration while its payload was built, or its endpoint started failing while
                 // this delivery waited for a slot: it goes back in line, where the rules are checked again.
@@ -664,6 +665,22 @@ internal sealed partial class TenantWebhookGrain(
         activity?.SetTag("webhooks.outcome", result.Outcome);
         activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
         Finish(pending, result, started);
+    }
+
+    // Runs on the thread pool, and reads only what never changes or is safe to read from any thread.
+    private async Task<DeliveryResult?> SendWhenBuiltAsync(Task<BuiltPayloads> built, int index, WebhookEvent webhookEvent, string? traceParent)
+    {
+        var payloads = await built;
+        if (payloads.Payloads[index] is not { } payload)
+        {
+            var error = payloads.Error!;
+            LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, error);
+            return new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {error.GetType().Name}: {error.Message}", TimeSpan.Zero, null);
+        }
+
+        return Settings.Current.Find(_tenantId) is { } tenant
+            ? await SendInSlotAsync(tenant, webhookEvent, payload, traceParent)
+            : null;
     }
 
     // Runs on the thread pool. Returns null, having sent nothing, when the tenant already has as many requests out as
@@ -1222,6 +1239,9 @@ internal sealed partial class TenantWebhookGrain(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    // The payloads of a batch of events, in order: null where the builder failed, and Error says why.
+    private sealed record BuiltPayloads(string?[] Payloads, Exception? Error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);

@@ -42,7 +42,11 @@ public static class WebhooksSiloBuilderExtensions
             // Tenant grains subscribe implicitly, so no per-stream subscription state is kept.
             streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             streams.ConfigurePartitioning(WebhookStreams.QueueCount);
-            streams.ConfigurePullingAgent(agent => agent.Configure(options => options.GetQueueMsgsTimerPeriod = Min(pollInterval, AgentTick)));
+            streams.ConfigurePullingAgent(agent => agent.Configure(options =>
+            {
+                options.GetQueueMsgsTimerPeriod = Min(pollInterval, AgentTick);
+                options.BatchContainerBatchSize = 64;
+            }));
 
             // A tenant grain takes each event at once, so the queue cache need not keep delivered events for the
             // default half hour: a large cache costs memory, and every stream's cursor walks it.
