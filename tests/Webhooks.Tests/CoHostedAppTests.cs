@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Configuration;
@@ -23,6 +24,7 @@ public sealed class CoHostedAppTests : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection([KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8")]);
         builder.Configuration.AddWebhooksYamlFile(tenantsPath);
         builder.Services.AddWebhookPayloadBuilder<PriceWithCurrencyBuilder>();
+        builder.Services.AddWebhookPayloadBuilder<InvoiceBuilder>();
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(FreePorts.Next(), FreePorts.Next())
             .AddWebhooks(builder.Configuration));
@@ -71,6 +73,54 @@ public sealed class CoHostedAppTests : IAsyncLifetime
         Assert.Equal("payload.currency", Assert.Single(invalid.Errors).Field);
         var request = await _receiver.WaitUntilAsync(() => _receiver.RequestsFor("acme").SingleOrDefault(r => r.EventId == id), r => r is not null, $"event {id}");
         Assert.Equal("""{"price_id":"p1","currency":"EUR","source":"billing-platform"}""", request!.Json.GetProperty("payload").GetRawText());
+    }
+
+    [Fact]
+    public async Task A_payload_that_fails_to_build_fails_its_own_event_only()
+    {
+        var tenant = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
+
+        // The events wait as failed while the endpoint is down, so that a replay sends them together, built in one batch.
+        _receiver.RespondWith("acme", HttpStatusCode.Gone);
+        await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.UsageRecorded, new { customer_id = "cus_1" }));
+        await Eventually.Until(async () => !(await tenant.GetEndpointStatus()).Enabled, "the endpoint is disabled");
+        var since = DateTimeOffset.UtcNow;
+        var ids = new List<string>();
+        foreach (var invoice in new[] { "in_1", InvoiceBuilder.Unrenderable, "in_3" })
+        {
+            ids.Add(await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.BillingGenerated, new { invoice_id = invoice, customer_id = "cus_1" })));
+        }
+
+        _receiver.RespondWith("acme", HttpStatusCode.OK);
+        await tenant.Enable();
+        var replay = await tenant.ReplaySince(since);
+
+        Assert.Equal(3, replay.Replayed);
+        var delivered = await _receiver.WaitUntilAsync(
+            () => _receiver.RequestsFor("acme"), r => r.Count(x => x.EventId == ids[0] || x.EventId == ids[2]) == 2, "the events whose payloads build");
+        Assert.Equal("""{"invoice_id":"in_1","customer_id":"cus_1"}""", delivered.Single(r => r.EventId == ids[0]).Json.GetProperty("payload").GetRawText());
+        Assert.Equal("""{"invoice_id":"in_3","customer_id":"cus_1"}""", delivered.Single(r => r.EventId == ids[2]).Json.GetProperty("payload").GetRawText());
+        var attempts = await Eventually.Until(
+            async () => (await tenant.GetAttempts(10)).Where(a => ids.Contains(a.EventId)).ToArray(),
+            a => a.Count(x => x.EventId != ids[1]) == 2 && a.Any(x => x.EventId == ids[1]),
+            "an attempt per replayed event");
+        Assert.Equal(["delivered", "delivered"], attempts.Where(a => a.EventId != ids[1]).Select(a => a.Outcome));
+        var failed = attempts.First(a => a.EventId == ids[1]);
+        Assert.Equal("error", failed.Outcome);
+        Assert.Equal($"the payload builder failed: InvalidOperationException: invoice {InvoiceBuilder.Unrenderable} cannot be rendered", failed.Error);
+        Assert.Null(failed.StatusCode);
+        Assert.DoesNotContain(_receiver.RequestsFor("acme"), r => r.EventId == ids[1]);
+    }
+
+    /// <summary>A host's own builder that cannot render one invoice.</summary>
+    private sealed class InvoiceBuilder() : RequiredFieldsPayloadBuilder(WebhookEventNames.BillingGenerated, "invoice_id", "customer_id")
+    {
+        public const string Unrenderable = "in_unrenderable";
+
+        public override ValueTask<string> BuildAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken) =>
+            JsonDocument.Parse(webhookEvent.Payload).RootElement.GetProperty("invoice_id").GetString() == Unrenderable
+                ? throw new InvalidOperationException($"invoice {Unrenderable} cannot be rendered")
+                : ValueTask.FromResult(webhookEvent.Payload);
     }
 
     /// <summary>A host's own builder: requires a currency, and stamps the payload with its source.</summary>
