@@ -32,7 +32,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
             delivery:
               timeout: 00:00:05
               max_concurrency: 4
-              history_size: 3
+              history_size: 8
             """,
             clock: _clock);
     }
@@ -47,7 +47,8 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
     public async Task The_history_keeps_only_the_newest_history_size_attempts_newest_first()
     {
         var tenant = _cluster.Tenant("kept");
-        for (var i = 1; i <= 5; i++)
+        // Nine: the oldest leave in chunks, so the ninth is still stored, but only the newest eight are shown.
+        for (var i = 1; i <= 9; i++)
         {
             await tenant.Publish(WebhookEvent.Create("kept", WebhookEventNames.PriceUpdated, new { price_id = $"p{i}" }) with { Id = $"evt-h-{i}" });
             await _receiver.WaitForAsync("kept", i);
@@ -55,7 +56,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         }
 
         var attempts = await tenant.GetAttempts(100);
-        Assert.Equal(["evt-h-5", "evt-h-4", "evt-h-3"], attempts.Select(a => a.EventId));
+        Assert.Equal(Enumerable.Range(2, 8).Reverse().Select(i => $"evt-h-{i}"), attempts.Select(a => a.EventId));
         Assert.All(attempts, a =>
         {
             Assert.Equal(1, a.Attempt);
@@ -66,7 +67,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         });
 
         // A smaller limit gives the newest ones.
-        Assert.Equal(["evt-h-5", "evt-h-4"], (await tenant.GetAttempts(2)).Select(a => a.EventId));
+        Assert.Equal(["evt-h-9", "evt-h-8"], (await tenant.GetAttempts(2)).Select(a => a.EventId));
         Assert.Empty(await tenant.GetAttempts(0));
     }
 

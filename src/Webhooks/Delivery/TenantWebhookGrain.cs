@@ -271,7 +271,7 @@ internal sealed partial class TenantWebhookGrain(
     public Task<ReplayResult> ReplaySince(DateTimeOffset since) => ReplayAsync(failed => failed.FailedAt >= since);
 
     public Task<DeliveryAttempt[]> GetAttempts(int limit) =>
-        Task.FromResult(history.State.Attempts.AsEnumerable().Reverse().Take(Math.Max(limit, 0)).ToArray());
+        Task.FromResult(history.State.Attempts.AsEnumerable().Reverse().Take(Math.Clamp(limit, 0, Delivery.HistorySize)).ToArray());
 
     public Task<EndpointStatus> GetEndpointStatus() => Task.FromResult(State.Endpoint.ToStatus(_tenantId));
 
@@ -667,7 +667,9 @@ internal sealed partial class TenantWebhookGrain(
         Finish(pending, result, started);
     }
 
-    // Runs on the thread pool, and reads only what never changes or is safe to read from any thread.
+    // Runs on the thread pool, so it reads only what never changes or is safe to read from any thread. Returns null,
+    // having sent nothing, when the tenant has left the configuration, or already has as many requests out as its
+    // back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
     private async Task<DeliveryResult?> SendWhenBuiltAsync(Task<BuiltPayloads> built, int index, WebhookEvent webhookEvent, string? traceParent)
     {
         var payloads = await built;
@@ -678,15 +680,11 @@ internal sealed partial class TenantWebhookGrain(
             return new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {error.GetType().Name}: {error.Message}", TimeSpan.Zero, null);
         }
 
-        return Settings.Current.Find(_tenantId) is { } tenant
-            ? await SendInSlotAsync(tenant, webhookEvent, payload, traceParent)
-            : null;
-    }
+        if (Settings.Current.Find(_tenantId) is not { } tenant)
+        {
+            return null;
+        }
 
-    // Runs on the thread pool. Returns null, having sent nothing, when the tenant already has as many requests out as
-    // its back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
-    private async Task<DeliveryResult?> SendInSlotAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
-    {
         await Slots.WaitAsync(tenant.TenantId);
         try
         {
@@ -1189,9 +1187,11 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
+        // The oldest leave in chunks of an eighth of the history: removing them one per attempt would shift the whole
+        // history each time. Readers see only the newest history_size.
         var attempts = history.State.Attempts;
         attempts.Add(attempt);
-        if (attempts.Count > Delivery.HistorySize)
+        if (attempts.Count > Delivery.HistorySize + (Delivery.HistorySize / 8))
         {
             attempts.RemoveRange(0, attempts.Count - Delivery.HistorySize);
         }
