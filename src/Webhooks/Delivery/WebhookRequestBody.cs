@@ -16,6 +16,12 @@ internal static class WebhookRequestBody
     private static readonly JsonEncodedText TenantIdProperty = JsonEncodedText.Encode("tenant_id");
     private static readonly JsonEncodedText PayloadProperty = JsonEncodedText.Encode("payload");
 
+    // What an idle writer points at, so that it does not keep the last body alive.
+    private static readonly IBufferWriter<byte> Detached = new ArrayBufferWriter<byte>(1);
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static byte[] Write(WebhookEvent webhookEvent, string payload)
     {
         var body = WriteSegment(webhookEvent, payload);
@@ -27,7 +33,11 @@ internal static class WebhookRequestBody
     {
         // Event ids, tenant ids and payloads are mostly ASCII: their length in characters is close to their UTF-8 size.
         var buffer = new ArrayBufferWriter<byte>(128 + webhookEvent.Id.Length + webhookEvent.EventName.Length + webhookEvent.TenantId.Length + payload.Length);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+
+        // Each thread keeps one writer: it is reset onto each body, which is its own buffer, as the request sends it later.
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
             writer.WriteString(IdProperty, webhookEvent.Id);
@@ -41,6 +51,11 @@ internal static class WebhookRequestBody
             // Validated, so that a custom builder's broken output fails this delivery instead of reaching the receiver.
             writer.WriteRawValue(payload);
             writer.WriteEndObject();
+            writer.Flush();
+        }
+        finally
+        {
+            writer.Reset(Detached);
         }
 
         return MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment) ? segment : buffer.WrittenSpan.ToArray();
