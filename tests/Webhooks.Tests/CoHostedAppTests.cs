@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,7 +18,7 @@ public sealed class CoHostedAppTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _receiver = await WebhookReceiver.StartAsync();
-        var tenantsPath = _files.Write("tenants.yaml", new TenantsYaml().Tenant("acme", _receiver.EndpointFor("acme")).ToString());
+        var tenantsPath = _files.Write("tenants.yaml", new TenantsYaml().Tenant("acme", _receiver.EndpointFor("acme"), retrySchedule: ["00:00:00.100"]).ToString());
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -112,15 +113,64 @@ public sealed class CoHostedAppTests : IAsyncLifetime
         Assert.DoesNotContain(_receiver.RequestsFor("acme"), r => r.EventId == ids[1]);
     }
 
+    [Fact]
+    public async Task Payloads_of_events_waiting_in_line_are_built_ahead_each_with_its_own()
+    {
+        var tenant = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
+        var invoices = Enumerable.Range(1, 40).Select(i => $"in_ahead_{i}").ToArray();
+
+        // The first four deliveries are held, so that the rest wait in line behind them.
+        _receiver.AnswerAfter("acme", TimeSpan.FromSeconds(1));
+        var ids = new List<string>();
+        foreach (var invoice in invoices)
+        {
+            ids.Add(await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.BillingGenerated, new { invoice_id = invoice, customer_id = "cus_1" })));
+        }
+
+        // The fifth delivery's payload was built in one call with those of the next 31 in line.
+        await _receiver.WaitUntilAsync(() => _receiver.RequestsFor("acme").Count, count => count >= 5, "the fifth delivery");
+        Assert.True(InvoiceBuilder.BuildsOf(invoices) >= 36, $"{InvoiceBuilder.BuildsOf(invoices)} payloads built by the fifth delivery");
+
+        _receiver.RespondWith("acme", HttpStatusCode.OK);
+        var delivered = await _receiver.WaitForAsync("acme", 40);
+        Assert.Equal(ids.Order(), delivered.Select(r => r.EventId).Order());
+        Assert.All(delivered, r => Assert.Equal(
+            $$"""{"invoice_id":"{{invoices[ids.IndexOf(r.EventId)]}}","customer_id":"cus_1"}""",
+            r.Json.GetProperty("payload").GetRawText()));
+        Assert.All(invoices, invoice => Assert.Equal(1, InvoiceBuilder.BuildsOf([invoice])));
+    }
+
+    [Fact]
+    public async Task Each_attempt_builds_its_payload_anew()
+    {
+        var tenant = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
+        _receiver.FailFirst("acme", 1);
+
+        var id = await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.BillingGenerated, new { invoice_id = "in_retried", customer_id = "cus_1" }));
+
+        var requests = await _receiver.WaitForAsync("acme", 2);
+        Assert.Equal([id, id], requests.Select(r => r.EventId));
+        Assert.Equal(2, InvoiceBuilder.BuildsOf(["in_retried"]));
+    }
+
     /// <summary>A host's own builder that cannot render one invoice.</summary>
     private sealed class InvoiceBuilder() : RequiredFieldsPayloadBuilder(WebhookEventNames.BillingGenerated, "invoice_id", "customer_id")
     {
         public const string Unrenderable = "in_unrenderable";
 
-        public override ValueTask<string> BuildAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken) =>
-            JsonDocument.Parse(webhookEvent.Payload).RootElement.GetProperty("invoice_id").GetString() == Unrenderable
+        private static readonly ConcurrentDictionary<string, int> Builds = new(StringComparer.Ordinal);
+
+        /// <summary>How many payloads were built for these invoices, in every test of this class.</summary>
+        public static int BuildsOf(IEnumerable<string> invoices) => invoices.Sum(invoice => Builds.GetValueOrDefault(invoice));
+
+        public override ValueTask<string> BuildAsync(WebhookEvent webhookEvent, CancellationToken cancellationToken)
+        {
+            var invoice = JsonDocument.Parse(webhookEvent.Payload).RootElement.GetProperty("invoice_id").GetString()!;
+            Builds.AddOrUpdate(invoice, 1, (_, count) => count + 1);
+            return invoice == Unrenderable
                 ? throw new InvalidOperationException($"invoice {Unrenderable} cannot be rendered")
                 : ValueTask.FromResult(webhookEvent.Payload);
+        }
     }
 
     /// <summary>A host's own builder: requires a currency, and stamps the payload with its source.</summary>

@@ -58,6 +58,21 @@ public sealed class DeactivationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_in_flight_when_its_grain_deactivates_is_sent_again_when_it_resumes()
+    {
+        var grain = _cluster.Tenant("hung");
+        var id = await grain.Publish(WebhookEvent.Create("hung", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
+        await _receiver.WaitUntilAsync(() => _receiver.OpenRequests("hung"), open => open == 1, "the request to reach the receiver");
+
+        // The deactivation stops waiting for the hung request after its timeout, and stores the event as undelivered.
+        await _cluster.Cluster.DeactivateAsync(grain);
+
+        // No answer came back to the first attempt, so the resumed grain sends the event again.
+        var requests = await _receiver.WaitForAsync("hung", 2);
+        Assert.Equal([id, id], requests.Select(r => r.EventId));
+    }
+
+    [Fact]
     public async Task Events_pending_in_memory_storage_at_shutdown_are_counted_and_logged_as_lost()
     {
         using var dropped = _cluster.CollectCounter("webhooks.events.dropped");

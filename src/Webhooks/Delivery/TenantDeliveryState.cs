@@ -44,12 +44,34 @@ internal sealed class PendingDelivery
     [NonSerialized]
     private bool _inFlight;
 
+    [NonSerialized]
+    private Task<BuiltPayloads>? _build;
+
+    [NonSerialized]
+    private int _buildIndex;
+
     /// <summary>Whether an attempt is out now. Not stored: an activation starts with nothing in flight.</summary>
     public bool InFlight
     {
         get => _inFlight;
         set => _inFlight = value;
     }
+
+    /// <summary>Whether a build of the payload for the next attempt has started. Not stored.</summary>
+    public bool HasBuild => _build is not null;
+
+    /// <summary>The build that makes the payload for the next attempt, and this event's place in it.</summary>
+    public (Task<BuiltPayloads> Build, int Index) Build => (_build ?? throw new InvalidOperationException("No payload build has started."), _buildIndex);
+
+    /// <summary>Has the payload for the next attempt made by <paramref name="build"/>, at <paramref name="index"/>.</summary>
+    public void BuildWith(Task<BuiltPayloads> build, int index)
+    {
+        _build = build;
+        _buildIndex = index;
+    }
+
+    /// <summary>Forgets the payload once an attempt has used it: each attempt gets a payload of its own.</summary>
+    public void ForgetBuild() => _build = null;
 }
 
 /// <summary>How the tenant's endpoint has been doing.</summary>

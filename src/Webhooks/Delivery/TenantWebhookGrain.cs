@@ -41,6 +41,9 @@ internal sealed partial class TenantWebhookGrain(
     // A tenant starts with a few deliveries in flight and earns more with each answer, up to delivery.max_concurrency.
     private const int InitialConcurrency = 4;
 
+    // The most payloads built in one call to the builder grain.
+    private const int PayloadBatch = 32;
+
     private TaskCompletionSource? _roomFreed;
 
     // Every undelivered event by id; each is also in exactly one of: the ready queue, the retry queue, or in flight.
@@ -322,8 +325,12 @@ internal sealed partial class TenantWebhookGrain(
             _timer = null;
         }
 
+        var shuttingDown = reason.ReasonCode == DeactivationReasonCode.ShuttingDown;
         if (_inFlightCount > 0)
         {
+            // Stored first as it stands: once the runtime's time is up nothing can be stored, and deliveries whose
+            // outcome never came are then sent again when the tenant resumes.
+            await StoreAsync(shuttingDown, cancellationToken);
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
@@ -334,18 +341,16 @@ internal sealed partial class TenantWebhookGrain(
             }
         }
 
-        var shuttingDown = reason.ReasonCode == DeactivationReasonCode.ShuttingDown;
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            await StoreAsync(shuttingDown, cancellationToken);
+        }
+
         try
         {
-            // Memory storage is itself a grain, already gone when the silo shuts down: there is nothing to write to.
-            if (Storage.IsDurable || !shuttingDown)
-            {
-                await FlushAsync(includeHistory: true).WaitAsync(cancellationToken);
-                await EnsureWakeAsync().WaitAsync(cancellationToken);
-            }
-
             // At shutdown the reminder service is stopping too; a stale reminder unregisters itself on its next tick.
-            if (PendingCount == 0 && _wakeRegistered && !shuttingDown && await this.GetReminder(WakeReminder) is { } reminder)
+            if (PendingCount == 0 && _wakeRegistered && !shuttingDown && !cancellationToken.IsCancellationRequested
+                && await this.GetReminder(WakeReminder) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);
             }
@@ -364,6 +369,26 @@ internal sealed partial class TenantWebhookGrain(
             _dropped += PendingCount;
             Metrics.Dropped(_tenantId, DropReasons.Shutdown, PendingCount);
             LogLostOnShutdown(Logger, _tenantId, PendingCount, _inFlightCount);
+        }
+    }
+
+    // Writes what is left and keeps the wake reminder while anything is; errors are logged, as deactivation goes on.
+    private async Task StoreAsync(bool shuttingDown, CancellationToken cancellationToken)
+    {
+        // Memory storage is itself a grain, already gone when the silo shuts down: there is nothing to write to.
+        if (!Storage.IsDurable && shuttingDown)
+        {
+            return;
+        }
+
+        try
+        {
+            await FlushAsync(includeHistory: true).WaitAsync(cancellationToken);
+            await EnsureWakeAsync().WaitAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            LogStorageError(Logger, _tenantId, ex);
         }
     }
 
@@ -582,21 +607,64 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    // Builds the payloads of a batch of events in one call to the builder grain, then sends each on its own. The build
-    // is awaited on the thread pool, so that each send starts as soon as its payload is built, without first waiting
-    // for a turn on this grain's scheduler.
+    // Sends a batch of events, each on its own. Payloads are built in one call to the builder grain, for those of the
+    // batch that have none yet and for the next few in line, so that under load, when each delivery that ends starts
+    // one more, a delivery seldom waits for a builder call of its own. A build is awaited on the thread pool, so that
+    // each send starts as soon as its payload is ready, without first waiting for a turn on this grain's scheduler.
     private void Deliver(List<PendingDelivery> batch)
     {
-        var events = new WebhookEvent[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        List<PendingDelivery>? unbuilt = null;
+        foreach (var pending in batch)
         {
-            events[i] = batch[i].Event;
+            if (!pending.HasBuild)
+            {
+                (unbuilt ??= []).Add(pending);
+            }
         }
 
-        var built = Task.Run(() => BuildAsync(services.Builder, events));
-        for (var i = 0; i < batch.Count; i++)
+        if (unbuilt is not null)
         {
-            _ = SendAsync(batch[i], built, i);
+            BuildAhead(unbuilt);
+            var events = new WebhookEvent[unbuilt.Count];
+            for (var i = 0; i < unbuilt.Count; i++)
+            {
+                events[i] = unbuilt[i].Event;
+            }
+
+            var built = Task.Run(() => BuildAsync(services.Builder, events));
+            for (var i = 0; i < unbuilt.Count; i++)
+            {
+                unbuilt[i].BuildWith(built, i);
+            }
+        }
+
+        foreach (var pending in batch)
+        {
+            _ = SendAsync(pending);
+        }
+    }
+
+    // Adds the next in line that have no payload yet, up to PayloadBatch in all. Those built ahead come first in line,
+    // so only the first few are looked at.
+    private void BuildAhead(List<PendingDelivery> unbuilt)
+    {
+        if (_ready is null)
+        {
+            return;
+        }
+
+        var looked = 0;
+        foreach (var next in _ready)
+        {
+            if (unbuilt.Count >= PayloadBatch || ++looked > 2 * PayloadBatch)
+            {
+                return;
+            }
+
+            if (!next.HasBuild && !next.InFlight)
+            {
+                unbuilt.Add(next);
+            }
         }
     }
 
@@ -632,8 +700,9 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
-    private async Task SendAsync(PendingDelivery pending, Task<BuiltPayloads> built, int index)
+    private async Task SendAsync(PendingDelivery pending)
     {
+        var (built, index) = pending.Build;
         var webhookEvent = pending.Event;
         var started = Now;
         DeliveryResult result;
@@ -711,6 +780,7 @@ internal sealed partial class TenantWebhookGrain(
     private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
     {
         Landed(pending);
+        pending.ForgetBuild();
         AdjustConcurrency(result);
         Complete(pending, result, started);
         if (_inFlightCount == 0)
@@ -1239,9 +1309,6 @@ internal sealed partial class TenantWebhookGrain(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    // The payloads of a batch of events, in order: null where the builder failed, and Error says why.
-    private sealed record BuiltPayloads(string?[] Payloads, Exception? Error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivered event {EventId} to tenant {TenantId} on attempt {Attempt}: HTTP {StatusCode} in {ElapsedMs:0.0} ms")]
     private static partial void LogDelivered(ILogger logger, string tenantId, string eventId, int attempt, int statusCode, double elapsedMs);

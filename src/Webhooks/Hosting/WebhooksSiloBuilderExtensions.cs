@@ -118,7 +118,10 @@ public static class WebhooksSiloBuilderExtensions
         }
         else
         {
-            builder.AddMemoryGrainStorage(StorageOptions.GrainStorageName);
+            // Orleans' own serializer, as for Redis: what is marked not to be stored (such as a delivery's in-flight
+            // flag) is not, so a grain that resumes sends again what was in flight when it stopped.
+            builder.AddMemoryGrainStorage(StorageOptions.GrainStorageName, options => options
+                .Configure<Serializer>((memory, serializer) => memory.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             if (!hasReminders)
             {
                 builder.UseInMemoryReminderService();
