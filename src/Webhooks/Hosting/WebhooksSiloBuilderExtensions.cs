@@ -45,6 +45,8 @@ public static class WebhooksSiloBuilderExtensions
             streams.ConfigurePullingAgent(agent => agent.Configure(options =>
             {
                 options.GetQueueMsgsTimerPeriod = Min(pollInterval, AgentTick);
+
+                // A grain whose stream has a line of events takes up to 64 of them in one call, not a call each.
                 options.BatchContainerBatchSize = 64;
             }));
 
