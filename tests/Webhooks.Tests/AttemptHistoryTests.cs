@@ -47,8 +47,8 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
     public async Task The_history_keeps_only_the_newest_history_size_attempts_newest_first()
     {
         var tenant = _cluster.Tenant("kept");
-        // Nine: the oldest leave in chunks, so the ninth is still stored, but only the newest eight are shown.
-        for (var i = 1; i <= 9; i++)
+        // Eleven: the tenth makes the oldest two leave, the eleventh is stored beside the eight; the newest eight are shown.
+        for (var i = 1; i <= 11; i++)
         {
             await tenant.Publish(WebhookEvent.Create("kept", WebhookEventNames.PriceUpdated, new { price_id = $"p{i}" }) with { Id = $"evt-h-{i}" });
             await _receiver.WaitForAsync("kept", i);
@@ -56,7 +56,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         }
 
         var attempts = await tenant.GetAttempts(100);
-        Assert.Equal(Enumerable.Range(2, 8).Reverse().Select(i => $"evt-h-{i}"), attempts.Select(a => a.EventId));
+        Assert.Equal(Enumerable.Range(4, 8).Reverse().Select(i => $"evt-h-{i}"), attempts.Select(a => a.EventId));
         Assert.All(attempts, a =>
         {
             Assert.Equal(1, a.Attempt);
@@ -67,7 +67,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         });
 
         // A smaller limit gives the newest ones.
-        Assert.Equal(["evt-h-9", "evt-h-8"], (await tenant.GetAttempts(2)).Select(a => a.EventId));
+        Assert.Equal(["evt-h-11", "evt-h-10"], (await tenant.GetAttempts(2)).Select(a => a.EventId));
         Assert.Empty(await tenant.GetAttempts(0));
     }
 

@@ -120,24 +120,59 @@ public sealed class CoHostedAppTests : IAsyncLifetime
         var invoices = Enumerable.Range(1, 40).Select(i => $"in_ahead_{i}").ToArray();
 
         // The first four deliveries are held, so that the rest wait in line behind them.
-        _receiver.AnswerAfter("acme", TimeSpan.FromSeconds(1));
+        _receiver.Hold("acme");
         var ids = new List<string>();
         foreach (var invoice in invoices)
         {
             ids.Add(await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.BillingGenerated, new { invoice_id = invoice, customer_id = "cus_1" })));
         }
 
+        await _receiver.WaitUntilAsync(() => _receiver.OpenRequests("acme"), open => open == 4, "the first four deliveries");
+        Assert.Equal(4, InvoiceBuilder.BuildsOf(invoices));
+        _receiver.Release("acme");
+
         // The fifth delivery's payload was built in one call with those of the next 31 in line.
         await _receiver.WaitUntilAsync(() => _receiver.RequestsFor("acme").Count, count => count >= 5, "the fifth delivery");
         Assert.True(InvoiceBuilder.BuildsOf(invoices) >= 36, $"{InvoiceBuilder.BuildsOf(invoices)} payloads built by the fifth delivery");
 
-        _receiver.RespondWith("acme", HttpStatusCode.OK);
         var delivered = await _receiver.WaitForAsync("acme", 40);
         Assert.Equal(ids.Order(), delivered.Select(r => r.EventId).Order());
         Assert.All(delivered, r => Assert.Equal(
             $$"""{"invoice_id":"{{invoices[ids.IndexOf(r.EventId)]}}","customer_id":"cus_1"}""",
             r.Json.GetProperty("payload").GetRawText()));
         Assert.All(invoices, invoice => Assert.Equal(1, InvoiceBuilder.BuildsOf([invoice])));
+    }
+
+    [Fact]
+    public async Task A_payload_built_ahead_in_a_call_that_failed_is_built_again_in_its_turn()
+    {
+        var tenant = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme");
+        var invoices = new[] { "in_held_1", "in_held_2", "in_held_3", "in_held_4", "in_next_1", "in_next_2", InvoiceBuilder.Unrenderable, "in_next_3" };
+
+        // Four deliveries are held; the other four wait in line, and are built together, ahead, with the fifth.
+        _receiver.Hold("acme");
+        var ids = new List<string>();
+        foreach (var invoice in invoices)
+        {
+            ids.Add(await tenant.Publish(WebhookEvent.Create("acme", WebhookEventNames.BillingGenerated, new { invoice_id = invoice, customer_id = "cus_1" })));
+        }
+
+        await _receiver.WaitUntilAsync(() => _receiver.OpenRequests("acme"), open => open == 4, "the first four deliveries");
+        _receiver.Release("acme");
+
+        var good = ids.Where((_, i) => invoices[i] != InvoiceBuilder.Unrenderable).ToArray();
+        var delivered = await _receiver.WaitUntilAsync(
+            () => _receiver.RequestsFor("acme").Where(r => good.Contains(r.EventId)).ToArray(), r => r.Length == good.Length, "the events whose payloads build");
+        Assert.All(delivered, r => Assert.Equal(
+            $$"""{"invoice_id":"{{invoices[ids.IndexOf(r.EventId)]}}","customer_id":"cus_1"}""",
+            r.Json.GetProperty("payload").GetRawText()));
+        var attempts = await Eventually.Until(
+            async () => (await tenant.GetAttempts(20)).Where(a => ids.Contains(a.EventId)).ToArray(),
+            a => a.Length >= ids.Count,
+            "an attempt per event");
+        Assert.All(attempts.Where(a => good.Contains(a.EventId)), a => Assert.Equal(("delivered", 1), (a.Outcome, a.Attempt)));
+        Assert.All(attempts.Where(a => !good.Contains(a.EventId)), a => Assert.Equal(
+            $"the payload builder failed: InvalidOperationException: invoice {InvoiceBuilder.Unrenderable} cannot be rendered", a.Error));
     }
 
     [Fact]

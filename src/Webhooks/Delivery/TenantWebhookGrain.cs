@@ -77,6 +77,7 @@ internal sealed partial class TenantWebhookGrain(
     // An event's outcome is signalled only once a second publish of it waits for it.
     private Dictionary<string, TaskCompletionSource<bool>?>? _accepting;
     private bool _deactivating;
+    private bool _released;
     private bool _wakeRegistered;
     private ITimer? _timer;
     private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
@@ -329,9 +330,9 @@ internal sealed partial class TenantWebhookGrain(
         if (_inFlightCount > 0)
         {
             // Stored first as it stands: once the runtime's time is up nothing can be stored, and deliveries whose
-            // outcome never came are then sent again when the tenant resumes.
-            await StoreAsync(shuttingDown, cancellationToken);
+            // outcome never came are then sent again when the tenant resumes. Deliveries may land during the write.
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await StoreAsync(shuttingDown, cancellationToken);
             try
             {
                 await _idle.Task.WaitAsync(cancellationToken);
@@ -363,6 +364,7 @@ internal sealed partial class TenantWebhookGrain(
         Gauges.Untrack(_tenantId, this);
         Backlog.Change(-_held);
         _held = 0;
+        _released = true;
         if (PendingCount > 0 && !Storage.IsDurable && shuttingDown)
         {
             // Memory storage ends with the silo: these events are lost, and that is said out loud.
@@ -589,6 +591,12 @@ internal sealed partial class TenantWebhookGrain(
     // Keeps the silo's backlog in step with what this grain holds: its undelivered events and its promises.
     private void CountHeld()
     {
+        // A delivery that lands after its grain deactivated must not count again what the grain gave back.
+        if (_released)
+        {
+            return;
+        }
+
         var held = PendingCount + Outstanding(Now.UtcTicks);
         Backlog.Change(held - _held);
         _held = held;
@@ -624,6 +632,7 @@ internal sealed partial class TenantWebhookGrain(
 
         if (unbuilt is not null)
         {
+            var due = unbuilt.Count;
             BuildAhead(unbuilt);
             var events = new WebhookEvent[unbuilt.Count];
             for (var i = 0; i < unbuilt.Count; i++)
@@ -631,7 +640,7 @@ internal sealed partial class TenantWebhookGrain(
                 events[i] = unbuilt[i].Event;
             }
 
-            var built = Task.Run(() => BuildAsync(services.Builder, events));
+            var built = Task.Run(() => BuildAsync(services.Builder, events, due));
             for (var i = 0; i < unbuilt.Count; i++)
             {
                 unbuilt[i].BuildWith(built, i);
@@ -661,42 +670,43 @@ internal sealed partial class TenantWebhookGrain(
                 return;
             }
 
-            if (!next.HasBuild && !next.InFlight)
+            // A queue may still hold an event that has since left, or been replaced by its replay.
+            if (!next.HasBuild && !next.InFlight && _pending is not null && _pending.TryGetValue(next.Event.Id, out var current) && current == next)
             {
                 unbuilt.Add(next);
             }
         }
     }
 
-    // Runs on the thread pool. Never throws: an event whose payload could not be built has none, and the error says why.
-    private static async Task<BuiltPayloads> BuildAsync(IPayloadBuilderGrain builder, WebhookEvent[] events)
+    // Runs on the thread pool. Never throws: an event whose payload could not be built has none, and its error says why.
+    // The first `due` events are those about to be sent; the rest are built ahead.
+    private static async Task<BuiltPayloads> BuildAsync(IPayloadBuilderGrain builder, WebhookEvent[] events, int due)
     {
         try
         {
-            return new(await builder.BuildAll(events), null);
+            return new(await builder.BuildAll(events), null, due);
         }
-        catch (Exception ex) when (events.Length > 1)
+        catch (Exception ex)
         {
-            // One builder failed: build one by one, so that only that event fails.
+            // One builder failed, or the call did: those due are built one by one, so that only a failing one fails.
+            // Those built ahead are built again in their turn.
             var payloads = new string?[events.Length];
-            Exception? error = null;
-            for (var i = 0; i < events.Length; i++)
+            var errors = new Exception?[events.Length];
+            Array.Fill(errors, ex);
+            for (var i = 0; i < due && events.Length > 1; i++)
             {
                 try
                 {
                     payloads[i] = await builder.Build(events[i]);
+                    errors[i] = null;
                 }
                 catch (Exception single)
                 {
-                    error = single;
+                    errors[i] = single;
                 }
             }
 
-            return new(payloads, error ?? ex);
-        }
-        catch (Exception ex)
-        {
-            return new([null], ex);
+            return new(payloads, errors, due);
         }
     }
 
@@ -742,9 +752,28 @@ internal sealed partial class TenantWebhookGrain(
     private async Task<DeliveryResult?> SendWhenBuiltAsync(Task<BuiltPayloads> built, int index, WebhookEvent webhookEvent, string? traceParent)
     {
         var payloads = await built;
-        if (payloads.Payloads[index] is not { } payload)
+        var payload = payloads.Payloads[index];
+        var error = payloads.Errors?[index];
+        if (payload is null && error is not null && index >= payloads.Due)
         {
-            var error = payloads.Error!;
+            // Built ahead in a call that failed: built on its own now, in its turn, as it would have been.
+            try
+            {
+                payload = await services.Builder.Build(webhookEvent);
+            }
+            catch (Exception single)
+            {
+                error = single;
+            }
+        }
+
+        if (payload is null)
+        {
+            if (error is null)
+            {
+                return new DeliveryResult(DeliveryOutcomes.Error, null, "the payload builder returned no payload", TimeSpan.Zero, null);
+            }
+
             LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, error);
             return new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {error.GetType().Name}: {error.Message}", TimeSpan.Zero, null);
         }
@@ -775,6 +804,11 @@ internal sealed partial class TenantWebhookGrain(
     {
         pending.InFlight = false;
         _inFlightCount--;
+        if (_inFlightCount == 0)
+        {
+            // A deactivation waiting for this carries on after the current turn, once the outcome is recorded.
+            _idle?.TrySetResult();
+        }
     }
 
     private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
@@ -783,11 +817,6 @@ internal sealed partial class TenantWebhookGrain(
         pending.ForgetBuild();
         AdjustConcurrency(result);
         Complete(pending, result, started);
-        if (_inFlightCount == 0)
-        {
-            _idle?.TrySetResult();
-        }
-
         Pump();
         TrimWhenIdle();
     }

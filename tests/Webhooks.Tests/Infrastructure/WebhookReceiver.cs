@@ -74,6 +74,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true, TimeSpan.Zero);
 
+    /// <summary>Requests for <paramref name="tenant"/> wait unanswered until <see cref="Release"/>, then get 200.</summary>
+    public void Hold(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, TimeSpan.Zero)
+    {
+        Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+    };
+
+    /// <summary>Answers the requests that <see cref="Hold"/> keeps waiting for <paramref name="tenant"/>, and the later ones at once.</summary>
+    public void Release(string tenant) => _behaviors.GetValueOrDefault(tenant)?.Gate?.TrySetResult();
+
     /// <summary>Requests for <paramref name="tenant"/> are answered 200 after <paramref name="delay"/>.</summary>
     public void AnswerAfter(string tenant, TimeSpan delay) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, delay);
 
@@ -146,6 +155,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 return Results.Empty;
             }
 
+            if (behavior.Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(_stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
             if (behavior.Delay > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.Delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -178,5 +192,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         public string? Location { get; init; }
 
         public string? Body { get; init; }
+
+        public TaskCompletionSource? Gate { get; init; }
     }
 }
