@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Streams;
@@ -511,7 +512,7 @@ internal sealed partial class TenantWebhookGrain(
             while (_inFlightCount < _concurrency && TryTakeNext(out var next))
             {
                 // A queue may still hold an event that has since left, or been replaced by its replay.
-                if (_pending is null || !_pending.TryGetValue(next.Event.Id, out var current) || current != next || next.InFlight)
+                if (!IsCurrent(next) || next.InFlight)
                 {
                     continue;
                 }
@@ -670,8 +671,7 @@ internal sealed partial class TenantWebhookGrain(
                 return;
             }
 
-            // A queue may still hold an event that has since left, or been replaced by its replay.
-            if (!next.HasBuild && !next.InFlight && _pending is not null && _pending.TryGetValue(next.Event.Id, out var current) && current == next)
+            if (!next.HasBuild && !next.InFlight && IsCurrent(next))
             {
                 unbuilt.Add(next);
             }
@@ -822,6 +822,11 @@ internal sealed partial class TenantWebhookGrain(
     }
 
     private bool IsPending(string eventId) => _pending?.ContainsKey(eventId) == true;
+
+    // Whether the event is still undelivered here as this entry, not gone or replaced by its replay.
+    [MemberNotNullWhen(true, nameof(_pending))]
+    private bool IsCurrent(PendingDelivery pending) =>
+        _pending is not null && _pending.TryGetValue(pending.Event.Id, out var current) && current == pending;
 
     private void Add(PendingDelivery pending) => (_pending ??= new(StringComparer.Ordinal)).Add(pending.Event.Id, pending);
 
