@@ -40,6 +40,7 @@ public static class WebhooksClientBuilderExtensions
         services.AddOptions<WebhookPublisherOptions>();
         services.AddOptions<WebhookMetricsOptions>();
         services.TryAddSingleton<IWebhookPublisher, WebhookPublisher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IGrainInterfaceTypeProvider, EngineGrainInterfaceTypes>());
         return services;
     }
 }

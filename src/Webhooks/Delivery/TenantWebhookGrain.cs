@@ -468,7 +468,9 @@ internal sealed partial class TenantWebhookGrain(
         finally
         {
             _accepting!.Remove(webhookEvent.Id, out var waiting);
-            if (_accepting.Count == 0)
+
+            // Kept while the tenant has events to deliver, as more are likely to come; let go of when it is idle.
+            if (_accepting.Count == 0 && _pending is null)
             {
                 _accepting = null;
             }
@@ -641,7 +643,7 @@ internal sealed partial class TenantWebhookGrain(
                 events[i] = unbuilt[i].Event;
             }
 
-            var built = Task.Run(() => BuildAsync(services.Builder, events, due));
+            var built = BuildAsync(services.Builder, events, due);
             for (var i = 0; i < unbuilt.Count; i++)
             {
                 unbuilt[i].BuildWith(built, i);
@@ -682,6 +684,7 @@ internal sealed partial class TenantWebhookGrain(
     // The first `due` events are those about to be sent; the rest are built ahead.
     private static async Task<BuiltPayloads> BuildAsync(IPayloadBuilderGrain builder, WebhookEvent[] events, int due)
     {
+        await ThreadPoolSwitch.Instance;
         try
         {
             return new(await builder.BuildAll(events), null, due);
@@ -722,7 +725,7 @@ internal sealed partial class TenantWebhookGrain(
         {
             // The wait for the payload, for a silo slot and the request run on the thread pool: a slot is held only
             // while its request is out, never while its continuation waits its turn on a busy grain scheduler.
-            if (await Task.Run(() => SendWhenBuiltAsync(built, index, webhookEvent, pending.TraceParent)) is not { } sent)
+            if (await SendWhenBuiltAsync(built, index, webhookEvent, pending.TraceParent) is not { } sent)
             {
                 // The tenant left the configuration while its payload was built, or its endpoint started failing while
                 // this delivery waited for a slot: it goes back in line, where the rules are checked again.
@@ -751,6 +754,7 @@ internal sealed partial class TenantWebhookGrain(
     // back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
     private async Task<DeliveryResult?> SendWhenBuiltAsync(Task<BuiltPayloads> built, int index, WebhookEvent webhookEvent, string? traceParent)
     {
+        await ThreadPoolSwitch.Instance;
         var payloads = await built;
         var payload = payloads.Payloads[index];
         var error = payloads.Errors?[index];
@@ -843,6 +847,11 @@ internal sealed partial class TenantWebhookGrain(
         if (_ready is { Count: 0 })
         {
             _ready = null;
+        }
+
+        if (_accepting is { Count: 0 } && _pending is null)
+        {
+            _accepting = null;
         }
     }
 

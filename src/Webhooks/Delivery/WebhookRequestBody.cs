@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -16,25 +15,21 @@ internal static class WebhookRequestBody
     private static readonly JsonEncodedText TenantIdProperty = JsonEncodedText.Encode("tenant_id");
     private static readonly JsonEncodedText PayloadProperty = JsonEncodedText.Encode("payload");
 
-    // What an idle writer points at, so that it does not keep the last body alive.
-    private static readonly IBufferWriter<byte> Detached = new ArrayBufferWriter<byte>(1);
+    // A thread's buffer is kept for the next body unless a large one made it grow past this.
+    private const int KeptBufferBytes = 64 * 1024;
 
+    // Each thread keeps one writer and one buffer: a body is written into the buffer, then copied out at its exact
+    // size, because the request sends it later, from another thread. A buffer sized ahead would be grown anyway (the
+    // writer asks for room for the payload's worst-case UTF-8 size), costing two arrays per body instead of one.
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
     public static byte[] Write(WebhookEvent webhookEvent, string payload)
     {
-        var body = WriteSegment(webhookEvent, payload);
-        return body.Count == body.Array!.Length ? body.Array : body.AsSpan().ToArray();
-    }
-
-    /// <summary>Writes the body into a buffer sized for it, without the copy that trimming it would cost.</summary>
-    public static ArraySegment<byte> WriteSegment(WebhookEvent webhookEvent, string payload)
-    {
-        // Event ids, tenant ids and payloads are mostly ASCII: their length in characters is close to their UTF-8 size.
-        var buffer = new ArrayBufferWriter<byte>(128 + webhookEvent.Id.Length + webhookEvent.EventName.Length + webhookEvent.TenantId.Length + payload.Length);
-
-        // Each thread keeps one writer: it is reset onto each body, which is its own buffer, as the request sends it later.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         writer.Reset(buffer);
         try
@@ -52,13 +47,21 @@ internal static class WebhookRequestBody
             writer.WriteRawValue(payload);
             writer.WriteEndObject();
             writer.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
         finally
         {
-            writer.Reset(Detached);
+            writer.Reset();
+            if (buffer.Capacity > KeptBufferBytes)
+            {
+                t_buffer = null;
+                t_writer = null;
+            }
+            else
+            {
+                buffer.ResetWrittenCount();
+            }
         }
-
-        return MemoryMarshal.TryGetArray(buffer.WrittenMemory, out var segment) ? segment : buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>RFC 3339 in UTC, with fractional seconds only when there are any: <c>2024-01-21T15:30:00Z</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,10 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
     public const string HttpClientName = "Webhooks.Delivery";
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    private const int MaxPooledTimeouts = 1024;
+
     private readonly DeliveryOptions _options = options.Value;
+    private readonly ConcurrentQueue<CancellationTokenSource> _timeouts = new();
 
     // The handler never rotates (its pooled connections do), so one client serves every delivery.
     private HttpClient? _client;
@@ -28,7 +32,7 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
     public async Task<DeliveryResult> SendAsync(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
-        using var timeout = new CancellationTokenSource(_options.Timeout, timeProvider);
+        var timeout = RentTimeout();
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken) : null;
         var token = linked?.Token ?? timeout.Token;
         try
@@ -62,12 +66,42 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         {
             return new(DeliveryOutcomes.ConnectionError, null, Describe(ex), timeProvider.GetElapsedTime(started), null);
         }
+        finally
+        {
+            ReturnTimeout(timeout);
+        }
+    }
+
+    // A delivery's timeout: a token source with a timer, taken from those that earlier deliveries ended before their
+    // timeout (most do), so that each request does not create a source and a timer of its own.
+    private CancellationTokenSource RentTimeout()
+    {
+        if (!_timeouts.TryDequeue(out var timeout))
+        {
+            timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        }
+
+        timeout.CancelAfter(_options.Timeout);
+        return timeout;
+    }
+
+    private void ReturnTimeout(CancellationTokenSource timeout)
+    {
+        // A source that fired, or whose timer may already be firing, cannot be reset and is not reused.
+        if (_timeouts.Count < MaxPooledTimeouts && timeout.TryReset())
+        {
+            _timeouts.Enqueue(timeout);
+        }
+        else
+        {
+            timeout.Dispose();
+        }
     }
 
     private HttpRequestMessage CreateRequest(TenantEndpoint tenant, WebhookEvent webhookEvent, string payload, string? traceParent)
     {
-        var body = WebhookRequestBody.WriteSegment(webhookEvent, payload);
-        var content = new ByteArrayContent(body.Array!, body.Offset, body.Count);
+        var body = WebhookRequestBody.Write(webhookEvent, payload);
+        var content = new ByteArrayContent(body);
         content.Headers.ContentType = JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, tenant.Endpoint) { Content = content };
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);

@@ -45,7 +45,7 @@ public class PayloadBenchmarks
     }
 
     [Benchmark(Description = "delivery body serialization")]
-    public int WriteBody() => WebhookRequestBody.WriteSegment(Event, Event.Payload).Count;
+    public int WriteBody() => WebhookRequestBody.Write(Event, Event.Payload).Length;
 
     [Benchmark(Description = "Standard Webhooks signature")]
     public int Sign() => WebhookSigner.Sign(Keys, Event.Id, 1_700_000_000, _body).Length;

@@ -65,4 +65,28 @@ public sealed class EventRulesTests
 
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => WebhookRequestBody.Write(webhookEvent, "{not json"));
     }
+
+    [Fact]
+    public void Bodies_written_one_after_another_on_a_thread_are_each_exactly_their_own()
+    {
+        // The thread's buffer is reused: a short body after a long one, after a failed one, and after one so large
+        // that the buffer is let go of, has nothing of those before it.
+        var webhookEvent = new WebhookEvent { Id = "e-1", TenantId = "t", EventName = WebhookEventNames.PriceUpdated, Timestamp = DateTimeOffset.UnixEpoch };
+        var large = $$"""{"note":"{{new string('é', 40_000)}}"}""";
+        string[] payloads = ["""{"price_id":"p1","amount":12999}""", large, "{not json", """{"a":1}""", "[]"];
+
+        foreach (var payload in payloads)
+        {
+            if (payload == "{not json")
+            {
+                Assert.ThrowsAny<System.Text.Json.JsonException>(() => WebhookRequestBody.Write(webhookEvent, payload));
+                continue;
+            }
+
+            var body = WebhookRequestBody.Write(webhookEvent, payload);
+            Assert.Equal(
+                $$"""{"id":"e-1","event_name":"price.updated","timestamp":"1970-01-01T00:00:00Z","tenant_id":"t","payload":{{payload}}}""",
+                System.Text.Encoding.UTF8.GetString(body));
+        }
+    }
 }
