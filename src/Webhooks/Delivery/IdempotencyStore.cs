@@ -1,4 +1,6 @@
-using System.Collections.Concurrent;
+using System.Buffers;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Webhooks.Configuration;
@@ -17,14 +19,32 @@ internal interface IIdempotencyStore
 /// Ids kept in this silo's memory, bounded by <c>idempotency.max_keys</c>: the oldest are forgotten first. Survives
 /// grain deactivation but not a silo restart, like the rest of memory mode.
 /// </summary>
+/// <remarks>
+/// Each id is kept as a 128-bit hash of tenant and id, in arrays of plain values: an accepted event leaves no object
+/// behind for its window. Objects that each live for the window (a node, the id string) would each be copied from one
+/// heap generation to the next by the collector, and that copying made up most of the pauses of a busy silo.
+/// </remarks>
 internal sealed class MemoryIdempotencyStore(IOptions<IdempotencyOptions> options, TimeProvider timeProvider) : IIdempotencyStore
 {
-    private readonly ConcurrentDictionary<(string Tenant, string Id), long> _expiries = new();
-    private readonly ConcurrentQueue<(string Tenant, string Id, long ExpiresAt)> _order = new();
+    // Ids longer than this (in characters, tenant and id together) are hashed from a rented buffer, not the stack.
+    private const int StackChars = 512;
+
+    // Random per process, so that no one can choose ids whose hashes collide with another tenant's.
+    private readonly long _seed = Random.Shared.NextInt64();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<UInt128, long> _expiries = [];
+    private readonly Queue<(UInt128 Key, long ExpiresAt)> _order = new();
     private readonly IdempotencyOptions _options = options.Value;
 
-    public ValueTask<bool> ContainsAsync(string tenantId, string eventId) =>
-        ValueTask.FromResult(_expiries.TryGetValue((tenantId, eventId), out var expiresAt) && expiresAt > Now);
+    public ValueTask<bool> ContainsAsync(string tenantId, string eventId)
+    {
+        var key = Key(tenantId, eventId);
+        var now = Now;
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_expiries.TryGetValue(key, out var expiresAt) && expiresAt > now);
+        }
+    }
 
     public ValueTask AddAsync(string tenantId, string eventId)
     {
@@ -33,22 +53,67 @@ internal sealed class MemoryIdempotencyStore(IOptions<IdempotencyOptions> option
             return ValueTask.CompletedTask;
         }
 
-        var expiresAt = Now + _options.Window.Ticks;
-        _expiries[(tenantId, eventId)] = expiresAt;
-        _order.Enqueue((tenantId, eventId, expiresAt));
-        Trim();
+        var key = Key(tenantId, eventId);
+        var now = Now;
+        var expiresAt = now + _options.Window.Ticks;
+        lock (_lock)
+        {
+            _expiries[key] = expiresAt;
+            _order.Enqueue((key, expiresAt));
+            Trim(now);
+        }
+
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>How many ids are remembered.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _expiries.Count;
+            }
+        }
     }
 
     private long Now => timeProvider.GetUtcNow().UtcTicks;
 
-    private void Trim()
+    private void Trim(long now)
     {
-        var now = Now;
-        while (_order.TryPeek(out var oldest) && (oldest.ExpiresAt <= now || _order.Count > _options.MaxKeys) && _order.TryDequeue(out oldest))
+        while (_order.TryPeek(out var oldest) && (oldest.ExpiresAt <= now || _order.Count > _options.MaxKeys))
         {
+            _order.Dequeue();
+
             // A later add of the same id pushed its expiry on; only the entry's own expiry removes it.
-            _expiries.TryRemove(KeyValuePair.Create((oldest.Tenant, oldest.Id), oldest.ExpiresAt));
+            if (_expiries.TryGetValue(oldest.Key, out var expiresAt) && expiresAt == oldest.ExpiresAt)
+            {
+                _expiries.Remove(oldest.Key);
+            }
+        }
+    }
+
+    // The tenant id's length goes first, so that ("a:b", "c") and ("a", "b:c") differ.
+    private UInt128 Key(string tenantId, string eventId)
+    {
+        var length = 2 + tenantId.Length + eventId.Length;
+        char[]? rented = null;
+        var chars = length <= StackChars ? stackalloc char[length] : (rented = ArrayPool<char>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            chars[0] = (char)(tenantId.Length >> 16);
+            chars[1] = (char)tenantId.Length;
+            tenantId.CopyTo(chars[2..]);
+            eventId.CopyTo(chars[(2 + tenantId.Length)..]);
+            return XxHash128.HashToUInt128(MemoryMarshal.AsBytes(chars), _seed);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
         }
     }
 }
