@@ -29,7 +29,8 @@ internal sealed class MemoryIdempotencyStore(IOptions<IdempotencyOptions> option
     // Ids longer than this (in characters, tenant and id together) are hashed from a rented buffer, not the stack.
     private const int StackChars = 512;
 
-    // Random per process, so that no one can choose ids whose hashes collide with another tenant's.
+    // Seeded at random, so that ids whose hashes collide cannot be worked out ahead; at 128 bits an accidental collision
+    // (which would filter an event as a duplicate) is negligible.
     private readonly long _seed = Random.Shared.NextInt64();
     private readonly Lock _lock = new();
     private readonly Dictionary<UInt128, long> _expiries = [];

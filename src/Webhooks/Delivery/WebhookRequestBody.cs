@@ -59,7 +59,8 @@ internal static class WebhookRequestBody
             }
             else
             {
-                buffer.ResetWrittenCount();
+                // Cleared, not only rewound: the thread does not keep the last body's payload in memory.
+                buffer.Clear();
             }
         }
     }

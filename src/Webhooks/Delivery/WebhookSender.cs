@@ -33,7 +33,7 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
     {
         var started = timeProvider.GetTimestamp();
         var timeout = RentTimeout();
-        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken) : null;
+        var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken) : null;
         var token = linked?.Token ?? timeout.Token;
         try
         {
@@ -68,6 +68,8 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
         }
         finally
         {
+            // The linked source lets go of the timeout before the timeout goes to another delivery.
+            linked?.Dispose();
             ReturnTimeout(timeout);
         }
     }
@@ -87,7 +89,8 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
 
     private void ReturnTimeout(CancellationTokenSource timeout)
     {
-        // A source that fired, or whose timer may already be firing, cannot be reset and is not reused.
+        // A source that fired, or whose timer may already be firing, cannot be reset and is not reused; nor, as .NET
+        // resets only its own timers, is one whose timer comes from another TimeProvider (a test clock).
         if (_timeouts.Count < MaxPooledTimeouts && timeout.TryReset())
         {
             _timeouts.Enqueue(timeout);

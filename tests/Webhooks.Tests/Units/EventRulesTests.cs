@@ -72,14 +72,17 @@ public sealed class EventRulesTests
         // The thread's buffer is reused: a short body after a long one, after a failed one, and after one so large
         // that the buffer is let go of, has nothing of those before it.
         var webhookEvent = new WebhookEvent { Id = "e-1", TenantId = "t", EventName = WebhookEventNames.PriceUpdated, Timestamp = DateTimeOffset.UnixEpoch };
+
+        // The failed one has a long tenant id, so that its first fields are already in the buffer when its payload fails.
+        var failing = webhookEvent with { TenantId = new string('t', 5_000) };
         var large = $$"""{"note":"{{new string('é', 40_000)}}"}""";
-        string[] payloads = ["""{"price_id":"p1","amount":12999}""", large, "{not json", """{"a":1}""", "[]"];
+        string[] payloads = ["""{"price_id":"p1","amount":12999}""", large, "{not json", """{"a":1}""", "{not json", "[]"];
 
         foreach (var payload in payloads)
         {
             if (payload == "{not json")
             {
-                Assert.ThrowsAny<System.Text.Json.JsonException>(() => WebhookRequestBody.Write(webhookEvent, payload));
+                Assert.ThrowsAny<System.Text.Json.JsonException>(() => WebhookRequestBody.Write(failing, payload));
                 continue;
             }
 
