@@ -8,7 +8,7 @@ using Webhooks.Benchmarks.Scenarios;
 var quick = new Option<bool>("--quick") { Description = "Run the same scenarios smaller, in about a minute." };
 var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this path." };
 var results = new Option<string>("--results") { Description = "Folder for the JSON and the chart.", DefaultValueFactory = _ => "results" };
-var only = new Option<string[]>("--only") { Description = "Run only these scenarios (the raw limit always runs): e2e, latency, burst, hang, memory.", AllowMultipleArgumentsPerToken = true };
+var only = new Option<string[]>("--only") { Description = "Run only these scenarios (the raw limit always runs): floor, e2e, latency, burst, hang, memory.", AllowMultipleArgumentsPerToken = true };
 var root = new RootCommand("Runs every benchmark scenario and prints a table.") { quick, json, results, only };
 root.SetAction(async (parse, cancellationToken) =>
 {

@@ -6,14 +6,23 @@ namespace Webhooks.Ingest;
 /// The room a gateway holds in one tenant's buffer: credits granted by the tenant's grain, spent one per event
 /// published through the stream. Concurrent publishers for a tenant share one outstanding request to the grain.
 /// </summary>
+/// <remarks>
+/// A request asks for about <see cref="Horizon"/> of the tenant's publishes, at the rate it spent its last batch.
+/// Every credit held takes room in the silo's backlog until it is spent or lapses with its lease, so a busy tenant
+/// gets batches that save a call to its grain per event, and a quiet one asks for one at a time: were each of many
+/// quiet tenants to hold a batch, their unused credits would fill the backlog and leave no room for anyone's events.
+/// </remarks>
 internal sealed class TenantCredits
 {
     private const int MaxBatch = 64;
+    private static readonly long Horizon = TimeSpan.FromMilliseconds(250).Ticks;
 
     private readonly Lock _lock = new();
     private int _available;
     private long _expiresAt;
     private int _nextRequest = 1;
+    private int _granted;
+    private long _grantedAt;
     private Task<AdmissionGrant>? _pending;
     private bool _durable;
 
@@ -61,6 +70,13 @@ internal sealed class TenantCredits
                 // Credits lapsed unused: this tenant is quieter than the last batch assumed.
                 _nextRequest = Math.Max(1, _nextRequest / 2);
                 _available = 0;
+                _granted = 0;
+            }
+            else if (_granted > 0)
+            {
+                // The last batch is spent: the next covers as long as this one did at the rate it was spent.
+                _nextRequest = NextSize(_granted, now - _grantedAt, _nextRequest);
+                _granted = 0;
             }
 
             if (_pending is null)
@@ -93,6 +109,14 @@ internal sealed class TenantCredits
         }
     }
 
+    // Credits for about Horizon at the rate the last batch went: at least one, and at most twice that batch or the last
+    // request, whichever is more, since a grain short of room grants less than asked of a tenant that is still busy.
+    private static int NextSize(int spent, long elapsed, int requested)
+    {
+        var most = Math.Min(MaxBatch, Math.Max(spent * 2, requested));
+        return elapsed <= 0 ? most : (int)Math.Clamp(spent * Horizon / elapsed, 1, most);
+    }
+
     private async Task<AdmissionGrant> RequestAsync(long requestedAt, Func<int, Task<AdmissionGrant>> request)
     {
         int size;
@@ -109,14 +133,11 @@ internal sealed class TenantCredits
                 Topic = grant.Topic;
                 _durable = grant.Durable;
                 _available = grant.Credits;
+                _granted = grant.Credits;
+                _grantedAt = requestedAt;
 
                 // The lease runs from when the request was sent, so the gateway's view never outlives the grain's.
                 _expiresAt = requestedAt + grant.Lease.Ticks;
-                if (grant.Credits == size)
-                {
-                    _nextRequest = Math.Min(MaxBatch, size * 2);
-                }
-
                 _pending = null;
             }
 

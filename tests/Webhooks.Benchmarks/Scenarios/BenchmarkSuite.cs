@@ -42,6 +42,11 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         Step("engine", $"co-hosted silo with {tenants.Count:N0} tenants configured");
         await using var engine = await EngineHost.StartAsync(tenants, DeliveryTimeout);
 
+        if (Selected("floor"))
+        {
+            await RunFloorAsync(engine, receiver);
+        }
+
         if (Selected("e2e"))
         {
             await RunEndToEndAsync(engine);
@@ -70,15 +75,17 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
 
     private bool Selected(string scenario) => only is null || only.Contains(scenario);
 
+    private static HttpClient RawClient() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+    });
+
     private async Task RunRawAsync(BenchmarkReceiver receiver)
     {
-        using var client = new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        });
+        using var client = RawClient();
         var endpoint = new Uri(receiver.Address, "/ok/raw");
         RunStats? best = null;
         foreach (var concurrency in RawConcurrency)
@@ -98,6 +105,44 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var half = await Workload.RunAsync("raw at half rate", _recorder, 64, seq => PostRawAsync(client, endpoint, seq), sizes.Warmup, sizes.Measure, _raw / 2);
         _rawP99AtHalf = half.P99Ms;
         Report(ScenarioResult.From("raw_half_rate", "raw_http", 1, half, _raw));
+    }
+
+    // What Orleans alone costs per event, measured like the raw limit: the same posts, each after a call to a grain of
+    // the event's tenant that does nothing (the least a grain Publish costs), then also after a call to a stateless
+    // worker (the least a payload-builder grain adds). None of the engine runs, so the ratios these reach bound what any
+    // design that makes those calls per event can reach on this machine.
+    private async Task RunFloorAsync(EngineHost engine, BenchmarkReceiver receiver)
+    {
+        var count = sizes.TenantCounts.Max();
+        using var client = RawClient();
+        var endpoint = new Uri(receiver.Address, "/ok/floor");
+        foreach (var calls in new[] { 1, 2 })
+        {
+            RunStats? best = null;
+            foreach (var concurrency in RawConcurrency)
+            {
+                Step("floor", $"{concurrency} concurrent posts, each after {(calls == 1 ? "a call" : "two calls")} to no-op grains ({count:N0} tenant grains)");
+                var stats = await Workload.RunAsync($"floor {calls} x{concurrency}", _recorder, concurrency, seq => PostAfterCallsAsync(engine, calls, $"t{seq % count}", client, endpoint, seq), sizes.Warmup, sizes.Measure);
+                if (best is null || stats.DeliveriesPerSecond > best.DeliveriesPerSecond)
+                {
+                    best = stats;
+                }
+            }
+
+            Report(ScenarioResult.From($"floor_{calls}_grain_call{(calls == 1 ? "" : "s")}_{count}", "floor", count, best!, _raw));
+        }
+    }
+
+    private static async Task<bool> PostAfterCallsAsync(EngineHost engine, int calls, string tenant, HttpClient client, Uri endpoint, int seq)
+    {
+        var webhookEvent = new WebhookEvent { TenantId = tenant, EventName = WebhookEventNames.UsageRecorded, Payload = Payload(seq) };
+        await engine.Grains.GetGrain<IFloorTenantGrain>(tenant).Take(webhookEvent);
+        if (calls > 1)
+        {
+            await engine.Grains.GetGrain<IFloorWorkerGrain>(0).Take(webhookEvent);
+        }
+
+        return await PostRawAsync(client, endpoint, seq);
     }
 
     private async Task RunEndToEndAsync(EngineHost engine)

@@ -80,9 +80,84 @@ public sealed class AdmissionTests
         Assert.True(credits.TryTake(now: 50, Request, out _));
         credits.TryTake(now: 60, Request, out _);
 
-        // Each full grant doubles the next request (1, 2, then 4); credits left past their lease are dropped and
-        // halve it again, so the request made at 1000 asks for 2.
+        // A batch spent at once doubles the next request (1, then 2); credits left past their lease are dropped and
+        // halve it again, so the request made at 1000 asks for 1.
         Assert.False(credits.TryTake(now: 1000, Request, out _));
-        Assert.Equal([1, 2, 2], sizes);
+        Assert.Equal([1, 2, 1], sizes);
+    }
+
+    [Fact]
+    public void A_busy_tenant_asks_for_twice_as_many_each_time_up_to_64()
+    {
+        var (credits, sizes, request) = Granting();
+
+        // An event every 10 microseconds: each batch is spent long before a quarter second.
+        for (var i = 0; i < 191; i++)
+        {
+            Spend(credits, request, now: i * 100);
+        }
+
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 64], sizes);
+    }
+
+    [Fact]
+    public void A_quiet_tenant_asks_for_about_a_quarter_second_of_its_events()
+    {
+        var (credits, sizes, request) = Granting();
+
+        // Four events a second: a credit lasts a quarter second, so each request asks for one.
+        for (var i = 0; i < 4; i++)
+        {
+            Spend(credits, request, now: i * 250 * TimeSpan.TicksPerMillisecond);
+        }
+
+        // Then forty a second: a batch lasts a tenth of that, and the requests grow again.
+        for (var i = 0; i < 7; i++)
+        {
+            Spend(credits, request, now: (1000 + (i * 25)) * TimeSpan.TicksPerMillisecond);
+        }
+
+        Assert.Equal([1, 1, 1, 1, 1, 2, 4], sizes);
+    }
+
+    [Fact]
+    public void A_grain_short_of_room_granting_less_does_not_shrink_a_busy_tenants_request()
+    {
+        var sizes = new List<int>();
+        Task<AdmissionGrant> Request(int size)
+        {
+            sizes.Add(size);
+            return Task.FromResult(new AdmissionGrant(Math.Min(size, 3), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), "webhooks"));
+        }
+
+        var credits = new TenantCredits();
+        for (var now = 0; now < 12; now++)
+        {
+            Spend(credits, Request, now);
+        }
+
+        // From the request for 4 on, the grain grants three: the next asks for twice what was spent, not for three.
+        Assert.Equal([1, 2, 4, 6, 6], sizes);
+    }
+
+    // Takes one credit at `now`, asking for more when none is held; the grants here come at once.
+    private static void Spend(TenantCredits credits, Func<int, Task<AdmissionGrant>> request, long now)
+    {
+        if (!credits.TryTake(now, request, out var pending))
+        {
+            Assert.True(pending!.IsCompletedSuccessfully);
+            Assert.True(credits.TryTake(now, request, out _));
+        }
+    }
+
+    // Credits whose every request is granted in full, with a five-second lease, and the sizes asked for.
+    private static (TenantCredits Credits, List<int> Sizes, Func<int, Task<AdmissionGrant>> Request) Granting()
+    {
+        var sizes = new List<int>();
+        return (new TenantCredits(), sizes, size =>
+        {
+            sizes.Add(size);
+            return Task.FromResult(new AdmissionGrant(size, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), "webhooks"));
+        });
     }
 }
