@@ -69,6 +69,9 @@ internal sealed partial class TenantWebhookGrain(
     // Deliveries this tenant may have in flight now: the configured limit while it answers, fewer while it times out.
     private int _concurrency;
     private int _sending;
+
+    // Deliveries started that hold no silo slot yet; read and changed from the thread pool too.
+    private int _awaitingSlot;
     private int _inFlightCount;
     private int _failedKept;
     private bool _endpointDown;
@@ -511,7 +514,7 @@ internal sealed partial class TenantWebhookGrain(
         List<PendingDelivery>? batch = null;
         try
         {
-            while (_inFlightCount < _concurrency && TryTakeNext(out var next))
+            while (_inFlightCount < _concurrency && MayStartAnother && TryTakeNext(out var next))
             {
                 // A queue may still hold an event that has since left, or been replaced by its replay.
                 if (!IsCurrent(next) || next.InFlight)
@@ -540,6 +543,7 @@ internal sealed partial class TenantWebhookGrain(
 
                 next.InFlight = true;
                 _inFlightCount++;
+                Interlocked.Increment(ref _awaitingSlot);
                 (batch ??= []).Add(next);
             }
         }
@@ -561,6 +565,11 @@ internal sealed partial class TenantWebhookGrain(
 
         ReportLoad();
     }
+
+    // A delivery starts only when a silo slot could be free for it, or when none of this tenant's waits for one: while
+    // every slot is taken, one delivery waits for the next and the rest wait in line as events, not as started
+    // requests that each hold their payload and state until a slot frees.
+    private bool MayStartAnother => Volatile.Read(ref _awaitingSlot) is var awaiting && (awaiting == 0 || awaiting < Slots.Available);
 
     // Events sent back in line go first, then those that wait.
     private bool TryTakeNext(out PendingDelivery next)
@@ -754,53 +763,66 @@ internal sealed partial class TenantWebhookGrain(
     // back-off allows; the counters it reads are written by the grain, so they are read and changed atomically.
     private async Task<DeliveryResult?> SendWhenBuiltAsync(Task<BuiltPayloads> built, int index, WebhookEvent webhookEvent, string? traceParent)
     {
-        await ThreadPoolSwitch.Instance;
-        var payloads = await built;
-        var payload = payloads.Payloads[index];
-        var error = payloads.Errors?[index];
-        if (payload is null && error is not null && index >= payloads.Due)
-        {
-            // Built ahead in a call that failed: built on its own now, in its turn, as it would have been.
-            try
-            {
-                payload = await services.Builder.Build(webhookEvent);
-            }
-            catch (Exception single)
-            {
-                error = single;
-            }
-        }
-
-        if (payload is null)
-        {
-            if (error is null)
-            {
-                return new DeliveryResult(DeliveryOutcomes.Error, null, "the payload builder returned no payload", TimeSpan.Zero, null);
-            }
-
-            LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, error);
-            return new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {error.GetType().Name}: {error.Message}", TimeSpan.Zero, null);
-        }
-
-        if (Settings.Current.Find(_tenantId) is not { } tenant)
-        {
-            return null;
-        }
-
-        await Slots.WaitAsync(tenant.TenantId);
+        var awaitingSlot = true;
         try
         {
-            if (Interlocked.Increment(ref _sending) > Volatile.Read(ref _concurrency))
+            await ThreadPoolSwitch.Instance;
+            var payloads = await built;
+            var payload = payloads.Payloads[index];
+            var error = payloads.Errors?[index];
+            if (payload is null && error is not null && index >= payloads.Due)
+            {
+                // Built ahead in a call that failed: built on its own now, in its turn, as it would have been.
+                try
+                {
+                    payload = await services.Builder.Build(webhookEvent);
+                }
+                catch (Exception single)
+                {
+                    error = single;
+                }
+            }
+
+            if (payload is null)
+            {
+                if (error is null)
+                {
+                    return new DeliveryResult(DeliveryOutcomes.Error, null, "the payload builder returned no payload", TimeSpan.Zero, null);
+                }
+
+                LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, error);
+                return new DeliveryResult(DeliveryOutcomes.Error, null, $"the payload builder failed: {error.GetType().Name}: {error.Message}", TimeSpan.Zero, null);
+            }
+
+            if (Settings.Current.Find(_tenantId) is not { } tenant)
             {
                 return null;
             }
 
-            return await Sender.SendAsync(tenant, webhookEvent, payload, traceParent, CancellationToken.None);
+            await Slots.WaitAsync(tenant.TenantId);
+            awaitingSlot = false;
+            Interlocked.Decrement(ref _awaitingSlot);
+            try
+            {
+                if (Interlocked.Increment(ref _sending) > Volatile.Read(ref _concurrency))
+                {
+                    return null;
+                }
+
+                return await Sender.SendAsync(tenant, webhookEvent, payload, traceParent, CancellationToken.None);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _sending);
+                Slots.Release(tenant.TenantId);
+            }
         }
         finally
         {
-            Interlocked.Decrement(ref _sending);
-            Slots.Release(tenant.TenantId);
+            if (awaitingSlot)
+            {
+                Interlocked.Decrement(ref _awaitingSlot);
+            }
         }
     }
 
