@@ -70,8 +70,11 @@ internal sealed partial class TenantWebhookGrain(
     private int _concurrency;
     private int _sending;
 
-    // Deliveries started that hold no silo slot yet; read and changed from the thread pool too.
+    // Deliveries started that hold no silo slot yet, and whether the line waits for one of them to get its slot; read
+    // and changed from the thread pool too.
     private int _awaitingSlot;
+    private int _heldBack;
+    private TaskScheduler _grainScheduler = TaskScheduler.Default;
     private int _inFlightCount;
     private int _failedKept;
     private bool _endpointDown;
@@ -165,6 +168,7 @@ internal sealed partial class TenantWebhookGrain(
         var key = this.GetPrimaryKeyString();
         _tenantId = Settings.Current.Find(key)?.TenantId ?? key;
         Gauges.Track(_tenantId, this);
+        _grainScheduler = TaskScheduler.Current;
         _concurrency = Math.Min(InitialConcurrency, Delivery.MaxConcurrency);
         var now = Now;
         foreach (var pending in State.Pending)
@@ -514,8 +518,24 @@ internal sealed partial class TenantWebhookGrain(
         List<PendingDelivery>? batch = null;
         try
         {
-            while (_inFlightCount < _concurrency && MayStartAnother && TryTakeNext(out var next))
+            while (_inFlightCount < _concurrency)
             {
+                if (!MayStartAnother)
+                {
+                    // The next in line starts as soon as this tenant's waiting delivery gets its slot.
+                    if (ReadyCount + (_requeued?.Count ?? 0) > 0)
+                    {
+                        Volatile.Write(ref _heldBack, 1);
+                    }
+
+                    break;
+                }
+
+                if (!TryTakeNext(out var next))
+                {
+                    break;
+                }
+
                 // A queue may still hold an event that has since left, or been replaced by its replay.
                 if (!IsCurrent(next) || next.InFlight)
                 {
@@ -802,6 +822,13 @@ internal sealed partial class TenantWebhookGrain(
             await Slots.WaitAsync(tenant.TenantId);
             awaitingSlot = false;
             Interlocked.Decrement(ref _awaitingSlot);
+            if (Interlocked.Exchange(ref _heldBack, 0) == 1)
+            {
+                // Queue the next delivery for a slot now, while this one is out: when this one gives its slot back,
+                // a tenant with nothing waiting would lose it to another tenant's waiting delivery.
+                _ = Task.Factory.StartNew(static grain => ((TenantWebhookGrain)grain!).Pump(), this, CancellationToken.None, TaskCreationOptions.None, _grainScheduler);
+            }
+
             try
             {
                 if (Interlocked.Increment(ref _sending) > Volatile.Read(ref _concurrency))
