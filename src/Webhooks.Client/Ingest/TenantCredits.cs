@@ -67,8 +67,9 @@ internal sealed class TenantCredits
 
             if (_available > 0)
             {
-                // Credits lapsed unused: this tenant is quieter than the last batch assumed.
-                _nextRequest = Math.Max(1, _nextRequest / 2);
+                // Credits lapsed unused: this tenant is quieter than the last batch assumed. The next asks for no more
+                // than it spent of this one in a whole lease.
+                _nextRequest = Math.Max(1, Math.Min(_nextRequest / 2, _granted - _available));
                 _available = 0;
                 _granted = 0;
             }

@@ -121,6 +121,27 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public void A_busy_tenant_that_goes_quiet_next_asks_for_what_it_spent_of_its_lapsed_batch()
+    {
+        var (credits, sizes, request) = Granting();
+        for (var i = 0; i < 127; i++)
+        {
+            Spend(credits, request, now: i * 100);
+        }
+
+        // The batch of 64 granted at the 64th event lasts the burst. The next, granted at the 128th, is spent on that
+        // one and three more before its five-second lease ends: the request after it asks for those four, not 32.
+        Spend(credits, request, now: 127 * 100);
+        for (var i = 1; i <= 3; i++)
+        {
+            Spend(credits, request, now: i * TimeSpan.TicksPerSecond);
+        }
+
+        Spend(credits, request, now: 10 * TimeSpan.TicksPerSecond);
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 64, 4], sizes);
+    }
+
+    [Fact]
     public void A_grain_short_of_room_granting_less_does_not_shrink_a_busy_tenants_request()
     {
         var sizes = new List<int>();
