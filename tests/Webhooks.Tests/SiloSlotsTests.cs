@@ -19,13 +19,13 @@ public sealed class SiloSlotsTests
               max_in_flight: 1
             """);
 
-        await cluster.Tenant("holder").Publish(WebhookEvent.Create("holder", WebhookEventNames.UsageRecorded, new { customer_id = "h", quantity = 1 }));
+        await cluster.Tenant("holder").Publish(Usage("holder", 0));
         await receiver.WaitUntilAsync(() => receiver.OpenRequests("holder"), open => open == 1, "the holder's delivery to take the silo's one slot");
 
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await cluster.Tenant("queued").Publish(WebhookEvent.Create("queued", WebhookEventNames.UsageRecorded, new { customer_id = $"c{i}", quantity = 1 })));
+            ids.Add(await cluster.Tenant("queued").Publish(Usage("queued", i)));
         }
 
         var waiting = await cluster.Tenant("queued").GetStats();

@@ -477,11 +477,7 @@ internal sealed partial class TenantWebhookGrain(
             _accepting!.Remove(webhookEvent.Id, out var waiting);
 
             // Kept while the tenant has events to deliver, as more are likely to come; let go of when it is idle.
-            if (_accepting.Count == 0 && _pending is null)
-            {
-                _accepting = null;
-            }
-
+            TrimWhenIdle();
             waiting?.SetResult(outcome);
         }
     }

@@ -135,7 +135,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
 
     private static async Task<bool> PostAfterCallsAsync(EngineHost engine, int calls, string tenant, HttpClient client, Uri endpoint, int seq)
     {
-        var webhookEvent = new WebhookEvent { TenantId = tenant, EventName = WebhookEventNames.UsageRecorded, Payload = Payload(seq) };
+        var webhookEvent = Usage(tenant, seq);
         await engine.Grains.GetGrain<IFloorTenantGrain>(tenant).Take(webhookEvent);
         if (calls > 1)
         {
@@ -344,7 +344,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
 
     private static async Task<bool> PublishAsync(EngineHost engine, string path, string tenant, int seq, bool retry = true)
     {
-        var webhookEvent = new WebhookEvent { TenantId = tenant, EventName = WebhookEventNames.UsageRecorded, Payload = Payload(seq) };
+        var webhookEvent = Usage(tenant, seq);
         while (true)
         {
             try
@@ -379,6 +379,9 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         using var response = await client.PostAsync(endpoint, content);
         return response.StatusCode == HttpStatusCode.OK;
     }
+
+    private static WebhookEvent Usage(string tenant, int seq) =>
+        new() { TenantId = tenant, EventName = WebhookEventNames.UsageRecorded, Payload = Payload(seq) };
 
     private static string Payload(int seq) =>
         string.Create(CultureInfo.InvariantCulture, $$"""{"customer_id":"cus_000123","meter":"api_calls","quantity":1,"seq":{{seq}}}""");
