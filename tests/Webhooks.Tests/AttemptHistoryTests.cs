@@ -24,6 +24,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         _refusedPort = FreePorts.Next();
         var tenants = new TenantsYaml()
             .Tenant("kept", _receiver.EndpointFor("kept"))
+            .Tenant("moved", _receiver.EndpointFor("moved"))
             .Tenant("hung", _receiver.EndpointFor("hung"))
             .Tenant("refused", $"http://127.0.0.1:{_refusedPort}/hooks/refused");
         _cluster = await WebhookCluster.StartAsync(
@@ -47,7 +48,7 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
     public async Task The_history_keeps_only_the_newest_history_size_attempts_newest_first()
     {
         var tenant = _cluster.Tenant("kept");
-        // Eleven: the tenth makes the oldest two leave, the eleventh is stored beside the eight; the newest eight are shown.
+        // Eleven: each past the eighth takes the place of the oldest.
         for (var i = 1; i <= 11; i++)
         {
             await tenant.Publish(WebhookEvent.Create("kept", WebhookEventNames.PriceUpdated, new { price_id = $"p{i}" }) with { Id = $"evt-h-{i}" });
@@ -69,6 +70,27 @@ public sealed class AttemptHistoryTests : IAsyncLifetime
         // A smaller limit gives the newest ones.
         Assert.Equal(["evt-h-11", "evt-h-10"], (await tenant.GetAttempts(2)).Select(a => a.EventId));
         Assert.Empty(await tenant.GetAttempts(0));
+    }
+
+    [Fact]
+    public async Task The_history_is_stored_when_the_grain_deactivates_and_read_back_when_it_resumes()
+    {
+        var tenant = _cluster.Tenant("moved");
+
+        // An id the engine assigns (a GUID), a GUID in capitals, and one of the publisher's own.
+        var ids = new List<string> { await tenant.Publish(WebhookEvent.Create("moved", WebhookEventNames.PriceUpdated, new { price_id = "p" })) };
+        foreach (var id in new[] { "3F2504E0-4F89-11D3-9A0C-0305E82C3301", "evt-moved" })
+        {
+            ids.Add(await tenant.Publish(WebhookEvent.Create("moved", WebhookEventNames.PriceDeleted, new { price_id = "p" }) with { Id = id }));
+        }
+
+        await _receiver.WaitForAsync("moved", 3);
+        var before = await Eventually.Until(() => tenant.GetAttempts(10), a => a.Length == 3, "the three attempts to be recorded");
+        Assert.Equal(Enumerable.Reverse(ids), before.Select(a => a.EventId));
+
+        await _cluster.Cluster.DeactivateAsync(tenant);
+
+        Assert.Equal(before, await tenant.GetAttempts(10));
     }
 
     [Fact]

@@ -92,6 +92,9 @@ internal sealed partial class TenantWebhookGrain(
     // With durable storage, when changes not yet written (delivery outcomes, attempt history) are written at the latest.
     private DateTimeOffset _flushDue = DateTimeOffset.MaxValue;
 
+    // The attempt history; history.State holds it only while it is written.
+    private AttemptLog? _attempts;
+
     // Storage writes: changes mark the state dirty; one write at a time carries every change made before it began.
     private bool _dirty;
     private bool _historyDirty;
@@ -170,6 +173,12 @@ internal sealed partial class TenantWebhookGrain(
         Gauges.Track(_tenantId, this);
         _grainScheduler = TaskScheduler.Current;
         _concurrency = Math.Min(InitialConcurrency, Delivery.MaxConcurrency);
+        if (history.State.Attempts.Count > 0)
+        {
+            _attempts = AttemptLog.From(history.State.Attempts, Delivery.HistorySize);
+            history.State.Attempts = [];
+        }
+
         var now = Now;
         foreach (var pending in State.Pending)
         {
@@ -282,8 +291,7 @@ internal sealed partial class TenantWebhookGrain(
 
     public Task<ReplayResult> ReplaySince(DateTimeOffset since) => ReplayAsync(failed => failed.FailedAt >= since);
 
-    public Task<DeliveryAttempt[]> GetAttempts(int limit) =>
-        Task.FromResult(history.State.Attempts.AsEnumerable().Reverse().Take(Math.Clamp(limit, 0, Delivery.HistorySize)).ToArray());
+    public Task<DeliveryAttempt[]> GetAttempts(int limit) => Task.FromResult(_attempts?.Newest(limit) ?? []);
 
     public Task<EndpointStatus> GetEndpointStatus() => Task.FromResult(State.Endpoint.ToStatus(_tenantId));
 
@@ -1314,7 +1322,10 @@ internal sealed partial class TenantWebhookGrain(
 
                     if (writeHistory)
                     {
+                        // Written as a list; the log stays the one copy kept between writes.
+                        history.State.Attempts = _attempts?.ToList() ?? [];
                         await history.WriteStateAsync();
+                        history.State.Attempts = [];
                     }
 
                     waiters.TrySetResult();
@@ -1345,15 +1356,7 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        // The oldest leave in chunks of an eighth of the history: removing them one per attempt would shift the whole
-        // history each time. Readers see only the newest history_size.
-        var attempts = history.State.Attempts;
-        attempts.Add(attempt);
-        if (attempts.Count > Delivery.HistorySize + (Delivery.HistorySize / 8))
-        {
-            attempts.RemoveRange(0, attempts.Count - Delivery.HistorySize);
-        }
-
+        (_attempts ??= new(Delivery.HistorySize)).Add(attempt);
         _historyDirty = true;
         ScheduleFlush();
     }
