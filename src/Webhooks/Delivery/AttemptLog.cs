@@ -99,7 +99,7 @@ internal sealed class AttemptLog(int capacity)
             var packed = IsPackable(attempt.EventId) && Guid.TryParseExact(attempt.EventId, "D", out id);
             return new Entry
             {
-                _id = packed ? id : default,
+                _id = id,
                 _idText = packed ? null : attempt.EventId,
                 _eventName = Shared(attempt.EventName),
                 _outcome = Shared(attempt.Outcome),
@@ -118,7 +118,8 @@ internal sealed class AttemptLog(int capacity)
         // Only the form Guid.ToString("D") gives back, so that the id reads back exactly as it came.
         private static bool IsPackable(string id) => id.Length == 36 && !id.AsSpan().ContainsAnyInRange('A', 'Z');
 
-        // The engine's own instance of a known name or outcome, as one read from storage is a copy of its own.
+        // The engine's own instance of a known name or outcome: one that came through the stream or from storage is a
+        // copy, which the record would otherwise keep alive.
         private static string Shared(string value) => value switch
         {
             WebhookEventNames.PriceUpdated => WebhookEventNames.PriceUpdated,
