@@ -22,6 +22,8 @@ public sealed class SiloHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    private static readonly Uri AnyPort = new("http://127.0.0.1:0");
+
     /// <summary>An HTTP address on a free port, to put in a tenant's endpoint before the silo starts.</summary>
     public static Uri ReserveAddress() => new($"http://127.0.0.1:{FreePorts.Next()}");
 
@@ -30,7 +32,9 @@ public sealed class SiloHost : IAsyncDisposable
         var files = new TempDirectory();
         try
         {
-            var app = Build(files, tenantsYaml, siloYaml, address ?? ReserveAddress(), extraArgs);
+            // Without an address given, Kestrel picks a free port as it binds: a port reserved ahead could be taken by
+            // another test's socket before the silo binds it.
+            var app = Build(files, tenantsYaml, siloYaml, address ?? AnyPort, extraArgs);
             await app.StartAsync();
             return new SiloHost(files, app, new Uri(app.Urls.First()));
         }
@@ -48,7 +52,7 @@ public sealed class SiloHost : IAsyncDisposable
         arrange?.Invoke(files);
         var exception = await Record.ExceptionAsync(async () =>
         {
-            await using var app = Build(files, tenantsYaml, siloYaml, ReserveAddress(), extraArgs);
+            await using var app = Build(files, tenantsYaml, siloYaml, AnyPort, extraArgs);
             await app.StartAsync();
             await app.StopAsync();
         });
