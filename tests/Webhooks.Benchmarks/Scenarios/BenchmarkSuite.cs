@@ -87,19 +87,11 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
     {
         using var client = RawClient();
         var endpoint = new Uri(receiver.Address, "/ok/raw");
-        RunStats? best = null;
-        foreach (var concurrency in RawConcurrency)
-        {
-            Step("raw limit", $"HttpClient, {concurrency} concurrent posts, no engine");
-            var stats = await Workload.RunAsync($"raw x{concurrency}", _recorder, concurrency, seq => PostRawAsync(client, endpoint, seq), sizes.Warmup, sizes.Measure);
-            Report(ScenarioResult.From($"raw_c{concurrency}", "raw_http", 1, stats, 0));
-            if (best is null || stats.DeliveriesPerSecond > best.DeliveriesPerSecond)
-            {
-                best = stats;
-            }
-        }
-
-        _raw = best!.DeliveriesPerSecond;
+        var best = await BestOfAsync(
+            concurrency => ("raw limit", $"HttpClient, {concurrency} concurrent posts, no engine", $"raw x{concurrency}"),
+            seq => PostRawAsync(client, endpoint, seq),
+            (concurrency, stats) => Report(ScenarioResult.From($"raw_c{concurrency}", "raw_http", 1, stats, 0)));
+        _raw = best.DeliveriesPerSecond;
         Step("raw limit", $"reference: {_raw:N0} deliveries/s");
 
         var half = await Workload.RunAsync("raw at half rate", _recorder, 64, seq => PostRawAsync(client, endpoint, seq), sizes.Warmup, sizes.Measure, _raw / 2);
@@ -118,19 +110,30 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var endpoint = new Uri(receiver.Address, "/ok/floor");
         foreach (var calls in new[] { 1, 2 })
         {
-            RunStats? best = null;
-            foreach (var concurrency in RawConcurrency)
-            {
-                Step("floor", $"{concurrency} concurrent posts, each after {(calls == 1 ? "a call" : "two calls")} to no-op grains ({count:N0} tenant grains)");
-                var stats = await Workload.RunAsync($"floor {calls} x{concurrency}", _recorder, concurrency, seq => PostAfterCallsAsync(engine, calls, $"t{seq % count}", client, endpoint, seq), sizes.Warmup, sizes.Measure);
-                if (best is null || stats.DeliveriesPerSecond > best.DeliveriesPerSecond)
-                {
-                    best = stats;
-                }
-            }
-
-            Report(ScenarioResult.From($"floor_{calls}_grain_call{(calls == 1 ? "" : "s")}_{count}", "floor", count, best!, _raw));
+            var best = await BestOfAsync(
+                concurrency => ("floor", $"{concurrency} concurrent posts, each after {(calls == 1 ? "a call" : "two calls")} to no-op grains ({count:N0} tenant grains)", $"floor {calls} x{concurrency}"),
+                seq => PostAfterCallsAsync(engine, calls, $"t{seq % count}", client, endpoint, seq));
+            Report(ScenarioResult.From($"floor_{calls}_grain_call{(calls == 1 ? "" : "s")}_{count}", "floor", count, best, _raw));
         }
+    }
+
+    // Runs the workload at each of the raw limit's concurrency levels and keeps the fastest run.
+    private async Task<RunStats> BestOfAsync(Func<int, (string Scenario, string What, string Label)> describe, Func<int, Task<bool>> post, Action<int, RunStats>? reportEach = null)
+    {
+        RunStats? best = null;
+        foreach (var concurrency in RawConcurrency)
+        {
+            var (scenario, what, label) = describe(concurrency);
+            Step(scenario, what);
+            var stats = await Workload.RunAsync(label, _recorder, concurrency, post, sizes.Warmup, sizes.Measure);
+            reportEach?.Invoke(concurrency, stats);
+            if (best is null || stats.DeliveriesPerSecond > best.DeliveriesPerSecond)
+            {
+                best = stats;
+            }
+        }
+
+        return best!;
     }
 
     private static async Task<bool> PostAfterCallsAsync(EngineHost engine, int calls, string tenant, HttpClient client, Uri endpoint, int seq)
