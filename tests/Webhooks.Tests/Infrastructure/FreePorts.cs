@@ -55,10 +55,10 @@ public static class FreePorts
     {
         try
         {
-            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture) is var start && start > Lowest + 1_000 ? start : DefaultEphemeralStart;
+            var first = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split(default(char[]), StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            return int.TryParse(first, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var start) && start > Lowest + 1_000 ? start : DefaultEphemeralStart;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return DefaultEphemeralStart;
         }
