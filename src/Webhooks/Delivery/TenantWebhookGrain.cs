@@ -746,40 +746,62 @@ internal sealed partial class TenantWebhookGrain(
         }
     }
 
+    // Every delivery it starts lands: a failure before the request is out (a log scope or a trace listener that
+    // throws, say) is this attempt's error, retried like any other, so that the event neither stays in flight for ever
+    // nor keeps its place in the wait for a slot.
     private async Task SendAsync(PendingDelivery pending)
     {
         var (built, index) = pending.Build;
         var webhookEvent = pending.Event;
         var started = Now;
-        DeliveryResult result;
-        using var scope = WebhookLogScopes.Event(Logger, _tenantId, webhookEvent.Id);
-        using var activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
+        var handedOver = false;
+        IDisposable? scope = null;
+        Activity? activity = null;
         try
         {
-            // The wait for the payload, for a silo slot and the request run on the thread pool: a slot is held only
-            // while its request is out, never while its continuation waits its turn on a busy grain scheduler.
-            if (await SendWhenBuiltAsync(built, index, webhookEvent, pending.TraceParent) is not { } sent)
+            DeliveryResult result;
+            try
             {
-                // The tenant left the configuration while its payload was built, or its endpoint started failing while
-                // this delivery waited for a slot: it goes back in line, where the rules are checked again.
-                Landed(pending);
-                (_requeued ??= new()).Enqueue(pending);
-                Pump();
-                return;
+                scope = WebhookLogScopes.Event(Logger, _tenantId, webhookEvent.Id);
+                activity = WebhookTracing.StartDelivery(webhookEvent, pending.TraceParent, pending.Attempts + 1);
+
+                // The wait for the payload, for a silo slot and the request run on the thread pool: a slot is held
+                // only while its request is out, never while its continuation waits its turn on a busy grain scheduler.
+                handedOver = true;
+                if (await SendWhenBuiltAsync(built, index, webhookEvent, pending.TraceParent) is not { } sent)
+                {
+                    // The tenant left the configuration while its payload was built, or its endpoint started failing
+                    // while this delivery waited for a slot: it goes back in line, where the rules are checked again.
+                    Landed(pending);
+                    (_requeued ??= new()).Enqueue(pending);
+                    Pump();
+                    return;
+                }
+
+                result = sent;
+            }
+            catch (Exception ex)
+            {
+                if (!handedOver)
+                {
+                    // SendWhenBuiltAsync, which gives back this delivery's place in the wait for a slot, never ran.
+                    Interlocked.Decrement(ref _awaitingSlot);
+                }
+
+                LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
+                result = new DeliveryResult(DeliveryOutcomes.Error, null, $"{ex.GetType().Name}: {ex.Message}", Now - started, null);
             }
 
-            result = sent;
+            activity?.SetTag("http.response.status_code", result.StatusCode);
+            activity?.SetTag("webhooks.outcome", result.Outcome);
+            activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
+            Finish(pending, result, started);
         }
-        catch (Exception ex)
+        finally
         {
-            LogDeliveryError(Logger, _tenantId, webhookEvent.Id, webhookEvent.EventName, ex);
-            result = new DeliveryResult(DeliveryOutcomes.Error, null, $"{ex.GetType().Name}: {ex.Message}", Now - started, null);
+            activity?.Dispose();
+            scope?.Dispose();
         }
-
-        activity?.SetTag("http.response.status_code", result.StatusCode);
-        activity?.SetTag("webhooks.outcome", result.Outcome);
-        activity?.SetStatus(result.Succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error, result.Succeeded ? null : result.Outcome);
-        Finish(pending, result, started);
     }
 
     // Runs on the thread pool, so it reads only what never changes or is safe to read from any thread. Returns null,
