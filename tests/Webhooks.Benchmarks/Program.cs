@@ -8,7 +8,7 @@ using Webhooks.Benchmarks.Scenarios;
 var quick = new Option<bool>("--quick") { Description = "Run the same scenarios smaller, in about a minute." };
 var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this path." };
 var results = new Option<string>("--results") { Description = "Folder for the JSON and the chart.", DefaultValueFactory = _ => "results" };
-var only = new Option<string[]>("--only") { Description = "Run only these scenarios (the raw limit always runs): floor, e2e, latency, burst, hang, memory.", AllowMultipleArgumentsPerToken = true };
+var only = new Option<string[]>("--only") { Description = "Run only these scenarios (the raw limit always runs): floor, e2e, latency, stages, burst, hang, memory.", AllowMultipleArgumentsPerToken = true };
 var root = new RootCommand("Runs every benchmark scenario and prints a table.") { quick, json, results, only };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -20,6 +20,7 @@ root.SetAction(async (parse, cancellationToken) =>
     await suite.RunAsync();
 
     ResultWriter.PrintTable(suite.Results);
+    ResultWriter.PrintStages(suite.Stages);
     var targets = ResultWriter.Targets(suite.Results, suite.RawP99AtHalfRate, sizes.TenantCounts);
     foreach (var line in targets)
     {
@@ -29,7 +30,7 @@ root.SetAction(async (parse, cancellationToken) =>
     var folder = parse.GetValue(results)!;
     var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
     var jsonPath = parse.GetValue(json) ?? Path.Combine(folder, $"benchmark-{stamp}.json");
-    await ResultWriter.WriteJsonAsync(jsonPath, suite.Results, targets, machine);
+    await ResultWriter.WriteJsonAsync(jsonPath, suite.Results, suite.Stages, targets, machine);
     var chart = Path.Combine(folder, $"benchmark-{stamp}.png");
     ResultWriter.WriteChart(chart, suite.Results, suite.RawReference);
     Console.WriteLine($"Wrote {jsonPath} and {chart}");

@@ -75,6 +75,9 @@ internal sealed class DeliveryRecorder(int capacity)
         }
     }
 
+    /// <summary>When the event was sent and when it first arrived, as Stopwatch timestamps; zero for what has not happened.</summary>
+    public (long Sent, long Received) Times(int seq) => (_sent[seq], Volatile.Read(ref _received[seq]));
+
     public bool WasDelivered(int seq) => Volatile.Read(ref _arrivals[seq]) > 0;
 
     /// <summary>Send-to-arrival latencies, in ms, of the watched events that arrived between two timestamps.</summary>

@@ -20,11 +20,15 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
     private readonly List<ScenarioResult> _results = [];
+    private readonly List<StageBreakdown> _stages = [];
     private readonly DeliveryRecorder _recorder = new(sizes.Capacity);
     private double _raw;
     private double _rawP99AtHalf;
 
     public IReadOnlyList<ScenarioResult> Results => _results;
+
+    /// <summary>Where the time from publish to arrival goes at half of each path's peak, from the engine's traces.</summary>
+    public IReadOnlyList<StageBreakdown> Stages => _stages;
 
     public double RawReference => _raw;
 
@@ -57,6 +61,11 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         if (Selected("latency"))
         {
             await RunHalfPeakLatencyAsync(engine, receiver);
+        }
+
+        if (Selected("stages"))
+        {
+            await RunStagesAsync(engine);
         }
 
         if (Selected("burst"))
@@ -178,17 +187,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var measure = sizes.Measure / 2;
         foreach (var path in new[] { "gateway", "grain" })
         {
-            var peakResult = _results.SingleOrDefault(r => r.Name == $"e2e_{path}_{count}");
-            if (peakResult is null)
-            {
-                // Run alone: measure the peak first.
-                Step("latency", $"peak of the {path} path with {count:N0} tenants");
-                var peakStats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
-                peakResult = ScenarioResult.From($"e2e_{path}_{count}", path, count, peakStats, _raw);
-                Report(peakResult);
-            }
-
-            var peak = peakResult.DeliveriesPerS;
+            var peak = await PeakAsync(engine, path, count, "latency");
             var rawRounds = new List<RunStats>();
             var engineRounds = new List<RunStats>();
             for (var round = 1; round <= HalfRateRounds; round++)
@@ -201,6 +200,38 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
 
             Report(ScenarioResult.From($"raw_beside_{path}_half_rate", "raw_http", 1, MedianByP99(rawRounds), _raw));
             Report(ScenarioResult.From($"e2e_{path}_half_rate", path, count, MedianByP99(engineRounds), _raw));
+        }
+    }
+
+    // The path's peak from its end-to-end run; measured first when that did not run.
+    private async Task<double> PeakAsync(EngineHost engine, string path, int count, string scenario)
+    {
+        if (_results.SingleOrDefault(r => r.Name == $"e2e_{path}_{count}") is not { } peakResult)
+        {
+            Step(scenario, $"peak of the {path} path with {count:N0} tenants");
+            var peakStats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
+            peakResult = ScenarioResult.From($"e2e_{path}_{count}", path, count, peakStats, _raw);
+            Report(peakResult);
+        }
+
+        return peakResult.DeliveriesPerS;
+    }
+
+    // Each path once more at half of its peak, with the engine's delivery traces recorded and split into stages. The
+    // traces cost time of their own, so these runs report no scenario figures.
+    private async Task RunStagesAsync(EngineHost engine)
+    {
+        var count = sizes.TenantCounts[1];
+        foreach (var path in new[] { "gateway", "grain" })
+        {
+            var peak = await PeakAsync(engine, path, count, "stages");
+            Step("stages", $"the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s), with the delivery traces recorded");
+            using var stages = new DeliveryStages($"stages-{path}-", _recorder.Capacity);
+            var from = Stopwatch.GetTimestamp() + (long)(sizes.Warmup.TotalSeconds * Stopwatch.Frequency);
+            await Workload.RunAsync($"{path} stages", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq, eventId: stages.EventId(seq)), sizes.Warmup, sizes.Measure / 2, peak / 2);
+            var (events, figures) = stages.Summarize(_recorder, from);
+            _stages.Add(new StageBreakdown(path, count, peak / 2, events, figures));
+            Console.WriteLine($"    -> {events:N0} events: " + string.Join(", ", figures.Select(f => $"{f.Name} p50 {f.P50Ms:0.00} / p99 {f.P99Ms:0.00} ms")));
         }
     }
 
@@ -291,14 +322,16 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         Step("memory", $"{sizes.ConfiguredTenants:N0} tenants configured");
         // What a silo keeps for its tenants: the loaded tenants.yaml, the bound options and the compiled settings.
         var file = TenantsFile.Write(Enumerable.Range(0, sizes.ConfiguredTenants).Select(i => ($"tenant-{i:D6}", $"https://hooks.example.com/in/tenant-{i:D6}")));
-        var before = Heap();
+        // The heap is read once it has settled, as earlier scenarios still release what they held: read at once, a
+        // short run's figure could come out below zero.
+        var before = await SettledHeapAsync();
         var loading = Stopwatch.StartNew();
         var configuration = new ConfigurationBuilder().AddWebhooksYamlFile(file).Build();
         var options = new WebhookOptions();
         new ConfigurationOrigin(configuration).Bind(WebhookOptions.SectionName, options);
         var settings = WebhookSettings.Compile(options);
         loading.Stop();
-        var perConfigured = (Heap() - before) / (double)sizes.ConfiguredTenants;
+        var perConfigured = (await SettledHeapAsync() - before) / (double)sizes.ConfiguredTenants;
         Console.WriteLine($"    -> {sizes.ConfiguredTenants:N0} tenants loaded from YAML, bound and compiled in {loading.Elapsed.TotalSeconds:N1} s");
         GC.KeepAlive(configuration);
         GC.KeepAlive(options);
@@ -369,9 +402,9 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    private static async Task<bool> PublishAsync(EngineHost engine, string path, string tenant, int seq, bool retry = true)
+    private static async Task<bool> PublishAsync(EngineHost engine, string path, string tenant, int seq, bool retry = true, string? eventId = null)
     {
-        var webhookEvent = Usage(tenant, seq);
+        var webhookEvent = eventId is null ? Usage(tenant, seq) : Usage(tenant, seq) with { Id = eventId };
         while (true)
         {
             try
