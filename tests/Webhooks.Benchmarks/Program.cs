@@ -5,7 +5,7 @@ using Webhooks.Benchmarks.Reporting;
 using Webhooks.Benchmarks.Scenarios;
 
 // Webhooks.Orleans benchmarks: every scenario in one run, measured against the raw HTTP limit of the same machine.
-var quick = new Option<bool>("--quick") { Description = "Run the same scenarios smaller, in about a minute." };
+var quick = new Option<bool>("--quick") { Description = "Run the same scenarios smaller, in under a minute and a half, to check that they work." };
 var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this path." };
 var results = new Option<string>("--results") { Description = "Folder for the JSON and the chart.", DefaultValueFactory = _ => "results" };
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios (the raw limit always runs): floor, e2e, latency, stages, burst, hang, memory.", AllowMultipleArgumentsPerToken = true };

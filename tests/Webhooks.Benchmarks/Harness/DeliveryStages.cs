@@ -44,15 +44,13 @@ internal sealed class DeliveryStages : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>The stages, in order, with what each covers.</summary>
-    public static IReadOnlyList<(string Name, string Covers)> Names { get; } =
-    [
-        ("to delivery start", "publish until the tenant grain starts the delivery: the publish call, the stream for the gateway path, the grain's turn and the tenant's line"),
-        ("to request start", "until the HTTP client starts the request: the payload build and a silo slot"),
-        ("request", "until the receiver has read the body: the client's send, loopback TCP and the receiver"),
-        ("response", "until the client has the response"),
-        ("back on the grain", "until the delivery's outcome is recorded on the tenant grain's scheduler"),
-    ];
+    /// <summary>
+    /// The stages, in order: publish until the tenant grain starts the delivery (the publish call, for the gateway path
+    /// the stream, the grain's turn and the tenant's line); until the HTTP client starts the request (the payload and a
+    /// silo slot); until the receiver has read the body (the client's send, loopback TCP, the receiver); until the
+    /// client has the response; until the outcome is recorded on the tenant grain's scheduler.
+    /// </summary>
+    public static IReadOnlyList<string> Names { get; } = ["to delivery start", "to request start", "request", "response", "back on the grain"];
 
     /// <summary>The id that leads back to <paramref name="seq"/>.</summary>
     public string EventId(int seq) => string.Create(CultureInfo.InvariantCulture, $"{_prefix}{seq}");
@@ -84,7 +82,7 @@ internal sealed class DeliveryStages : IDisposable
             stages[^1].Add(TimeSpan.FromTicks(arrived - points[0]).TotalMilliseconds);
         }
 
-        var names = Names.Select(stage => stage.Name).Append("publish to arrival");
+        var names = Names.Append("publish to arrival");
         return (stages[0].Count, [.. names.Zip(stages, (name, values) =>
         {
             var sorted = values.Order().ToArray();

@@ -15,9 +15,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
 {
     private const int EngineWorkers = 256;
     private const int RawHalfRateWorkers = 64;
-    private const int HalfRateRounds = 3;
     private static readonly int[] RawConcurrency = [16, 64, 256];
-    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
 
     private readonly List<ScenarioResult> _results = [];
     private readonly List<StageBreakdown> _stages = [];
@@ -46,7 +44,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             .Concat(new[] { "m", "n" }.SelectMany(prefix => Enumerable.Range(0, sizes.ActiveTenants).Select(i => ($"{prefix}{i}", new Uri(receiver.Address, $"/ok/{prefix}{i}").ToString()))))
             .ToList();
         Step("engine", $"co-hosted silo with {tenants.Count:N0} tenants configured");
-        await using var engine = await EngineHost.StartAsync(tenants, DeliveryTimeout);
+        await using var engine = await EngineHost.StartAsync(tenants, sizes.DeliveryTimeout);
 
         if (Selected("floor"))
         {
@@ -99,6 +97,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         using var client = RawClient();
         var endpoint = new Uri(receiver.Address, "/ok/raw");
         var best = await BestOfAsync(
+            RawConcurrency,
             concurrency => ("raw limit", $"HttpClient, {concurrency} concurrent posts, no engine", $"raw x{concurrency}"),
             seq => PostRawAsync(client, endpoint, seq),
             (concurrency, stats) => Report(ScenarioResult.From($"raw_c{concurrency}", "raw_http", 1, stats, 0)));
@@ -126,17 +125,18 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         foreach (var calls in new[] { 1, 2 })
         {
             var best = await BestOfAsync(
+                sizes.FloorConcurrency,
                 concurrency => ("floor", $"{concurrency} concurrent posts, each after {(calls == 1 ? "a call" : "two calls")} to no-op grains ({count:N0} tenant grains)", $"floor {calls} x{concurrency}"),
                 seq => PostAfterCallsAsync(engine, calls, $"t{seq % count}", client, endpoint, seq));
             Report(ScenarioResult.From($"floor_{calls}_grain_call{(calls == 1 ? "" : "s")}_{count}", "floor", count, best, _raw));
         }
     }
 
-    // Runs the workload at each of the raw limit's concurrency levels and keeps the fastest run.
-    private async Task<RunStats> BestOfAsync(Func<int, (string Scenario, string What, string Label)> describe, Func<int, Task<bool>> post, Action<int, RunStats>? reportEach = null)
+    // Runs the workload at each of the given concurrency levels and keeps the fastest run.
+    private async Task<RunStats> BestOfAsync(int[] levels, Func<int, (string Scenario, string What, string Label)> describe, Func<int, Task<bool>> post, Action<int, RunStats>? reportEach = null)
     {
         RunStats? best = null;
-        foreach (var concurrency in RawConcurrency)
+        foreach (var concurrency in levels)
         {
             var (scenario, what, label) = describe(concurrency);
             Step(scenario, what);
@@ -190,9 +190,9 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             var peak = await PeakAsync(engine, path, count, "latency");
             var rawRounds = new List<RunStats>();
             var engineRounds = new List<RunStats>();
-            for (var round = 1; round <= HalfRateRounds; round++)
+            for (var round = 1; round <= sizes.HalfRateRounds; round++)
             {
-                Step("latency", $"round {round} of {HalfRateRounds}: the raw client at half its peak ({_raw / 2:N0}/s), then the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
+                Step("latency", $"round {round} of {sizes.HalfRateRounds}: the raw client at half its peak ({_raw / 2:N0}/s), then the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
                 rawRounds.Add(await RawAtHalfRateAsync($"raw half rate {round}", client, endpoint, measure));
                 engineRounds.Add(await Workload.RunAsync($"{path} half rate {round}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, measure, peak / 2));
                 Console.WriteLine($"    -> p99 {engineRounds[^1].P99Ms:0.0} ms against the raw client's {rawRounds[^1].P99Ms:0.0} ms ({engineRounds[^1].P99Ms / rawRounds[^1].P99Ms:0.0} x)");
@@ -310,7 +310,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             receiver.HangEnabled = hang;
             Step("hang", $"{count:N0} tenants, 10% {(hang ? "hanging until the timeout" : "healthy (baseline)")}");
             // The warm-up outlasts a delivery timeout, so that the measurement sees the engine settled with the hangs.
-            var stats = await Workload.RunAsync(hang ? "with hangs" : "baseline", _recorder, EngineWorkers, Publish, sizes.Warmup + DeliveryTimeout + TimeSpan.FromSeconds(1), sizes.Measure, watched: seq => seq % 10 != 0, deliveredCounter: () => _recorder.WatchedDelivered);
+            var stats = await Workload.RunAsync(hang ? "with hangs" : "baseline", _recorder, EngineWorkers, Publish, sizes.Warmup + sizes.DeliveryTimeout + TimeSpan.FromSeconds(1), sizes.Measure, watched: seq => seq % 10 != 0, deliveredCounter: () => _recorder.WatchedDelivered);
             Report(ScenarioResult.From(hang ? "hang_healthy_tenants" : "hang_baseline", "gateway", count, stats with { Lost = 0 }, _raw));
         }
 

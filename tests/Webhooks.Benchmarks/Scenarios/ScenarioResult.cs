@@ -43,9 +43,14 @@ internal sealed record BenchmarkSizes(
     int HangTenants,
     int ConfiguredTenants,
     int ActiveTenants,
-    int Capacity)
+    int Capacity,
+    int HalfRateRounds,
+    int[] FloorConcurrency,
+    TimeSpan DeliveryTimeout)
 {
-    public static BenchmarkSizes Full { get; } = new(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), [1, 100, 10_000], 100_000, 1_000, 100_000, 10_000, 2_000_000);
+    public static BenchmarkSizes Full { get; } = new(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), [1, 100, 10_000], 100_000, 1_000, 100_000, 10_000, 2_000_000, 3, [16, 64, 256], TimeSpan.FromSeconds(5));
 
-    public static BenchmarkSizes Quick { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2.5), [1, 100, 1_000], 20_000, 200, 20_000, 1_000, 600_000);
+    // A quick run checks that every scenario works, not its figures: shorter windows, one latency round per path, one
+    // floor level, and hanging endpoints that time out sooner.
+    public static BenchmarkSizes Quick { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), [1, 100, 1_000], 20_000, 200, 20_000, 1_000, 600_000, 1, [64], TimeSpan.FromSeconds(2));
 }
