@@ -170,11 +170,22 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             foreach (var path in new[] { "gateway", "grain" })
             {
                 Step("end to end", $"{count:N0} tenant(s) through the {(path == "gateway" ? "gateway and stream" : "direct grain Publish")}");
-                var stats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
-                Report(ScenarioResult.From($"e2e_{path}_{count}", path, count, stats, _raw));
+                await EndToEndAsync(engine, path, count);
             }
         }
     }
+
+    // One path's peak with this many tenants, reported as its end-to-end scenario.
+    private async Task<ScenarioResult> EndToEndAsync(EngineHost engine, string path, int count)
+    {
+        var result = ScenarioResult.From($"e2e_{path}_{count}", path, count, await RunEngineAsync($"{path} {count}", engine, path, count, sizes.Measure), _raw);
+        Report(result);
+        return result;
+    }
+
+    // The engine's publishers, spread over the tenants t0.., as fast as they are let or open loop at a rate.
+    private Task<RunStats> RunEngineAsync(string label, EngineHost engine, string path, int count, TimeSpan measure, double? rate = null, Func<int, string>? eventId = null) =>
+        Workload.RunAsync(label, _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq, eventId: eventId?.Invoke(seq)), sizes.Warmup, measure, rate);
 
     // A p99 moves with every spell of noise on a shared machine. Each path's half-rate runs therefore alternate with
     // the raw client's own half-rate runs, round by round, and each side reports its median round: the two p99s that
@@ -194,7 +205,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             {
                 Step("latency", $"round {round} of {sizes.HalfRateRounds}: the raw client at half its peak ({_raw / 2:N0}/s), then the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s)");
                 rawRounds.Add(await RawAtHalfRateAsync($"raw half rate {round}", client, endpoint, measure));
-                engineRounds.Add(await Workload.RunAsync($"{path} half rate {round}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, measure, peak / 2));
+                engineRounds.Add(await RunEngineAsync($"{path} half rate {round}", engine, path, count, measure, peak / 2));
                 Console.WriteLine($"    -> p99 {engineRounds[^1].P99Ms:0.0} ms against the raw client's {rawRounds[^1].P99Ms:0.0} ms ({engineRounds[^1].P99Ms / rawRounds[^1].P99Ms:0.0} x)");
             }
 
@@ -209,9 +220,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         if (_results.SingleOrDefault(r => r.Name == $"e2e_{path}_{count}") is not { } peakResult)
         {
             Step(scenario, $"peak of the {path} path with {count:N0} tenants");
-            var peakStats = await Workload.RunAsync($"{path} {count}", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq), sizes.Warmup, sizes.Measure);
-            peakResult = ScenarioResult.From($"e2e_{path}_{count}", path, count, peakStats, _raw);
-            Report(peakResult);
+            peakResult = await EndToEndAsync(engine, path, count);
         }
 
         return peakResult.DeliveriesPerS;
@@ -228,7 +237,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             Step("stages", $"the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s), with the delivery traces recorded");
             using var stages = new DeliveryStages($"stages-{path}-", _recorder.Capacity);
             var from = Stopwatch.GetTimestamp() + (long)(sizes.Warmup.TotalSeconds * Stopwatch.Frequency);
-            await Workload.RunAsync($"{path} stages", _recorder, EngineWorkers, seq => PublishAsync(engine, path, $"t{seq % count}", seq, eventId: stages.EventId(seq)), sizes.Warmup, sizes.Measure / 2, peak / 2);
+            await RunEngineAsync($"{path} stages", engine, path, count, sizes.Measure / 2, peak / 2, stages.EventId);
             var (events, figures) = stages.Summarize(_recorder, from);
             _stages.Add(new StageBreakdown(path, count, peak / 2, events, figures));
             Console.WriteLine($"    -> {events:N0} events: " + string.Join(", ", figures.Select(f => $"{f.Name} p50 {f.P50Ms:0.00} / p99 {f.P99Ms:0.00} ms")));
