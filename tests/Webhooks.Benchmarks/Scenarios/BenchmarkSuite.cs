@@ -198,7 +198,11 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var measure = sizes.Measure / 2;
         foreach (var path in new[] { "gateway", "grain" })
         {
-            var peak = await PeakAsync(engine, path, count, "latency");
+            if (await PeakAsync(engine, path, count, "latency") is not { } peak)
+            {
+                continue;
+            }
+
             var rawRounds = new List<RunStats>();
             var engineRounds = new List<RunStats>();
             for (var round = 1; round <= sizes.HalfRateRounds; round++)
@@ -214,8 +218,9 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         }
     }
 
-    // The path's peak from its end-to-end run; measured first when that did not run.
-    private async Task<double> PeakAsync(EngineHost engine, string path, int count, string scenario)
+    // The path's peak from its end-to-end run; measured first when that did not run. Null when nothing was delivered
+    // in its window, as can happen to a short run straight after the silo starts: there is no rate to halve.
+    private async Task<double?> PeakAsync(EngineHost engine, string path, int count, string scenario)
     {
         if (_results.SingleOrDefault(r => r.Name == $"e2e_{path}_{count}") is not { } peakResult)
         {
@@ -223,7 +228,13 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             peakResult = await EndToEndAsync(engine, path, count);
         }
 
-        return peakResult.DeliveriesPerS;
+        if (peakResult.DeliveriesPerS > 0)
+        {
+            return peakResult.DeliveriesPerS;
+        }
+
+        Console.WriteLine($"    -> the {path} path delivered nothing in its peak window; its {scenario} runs are skipped");
+        return null;
     }
 
     // Each path once more at half of its peak, with the engine's delivery traces recorded and split into stages. The
@@ -233,7 +244,11 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
         var count = sizes.TenantCounts[1];
         foreach (var path in new[] { "gateway", "grain" })
         {
-            var peak = await PeakAsync(engine, path, count, "stages");
+            if (await PeakAsync(engine, path, count, "stages") is not { } peak)
+            {
+                continue;
+            }
+
             Step("stages", $"the {path} path, {count:N0} tenants, open loop at half of its peak ({peak / 2:N0}/s), with the delivery traces recorded");
             using var stages = new DeliveryStages($"stages-{path}-", _recorder.Capacity);
             var from = Stopwatch.GetTimestamp() + (long)(sizes.Warmup.TotalSeconds * Stopwatch.Frequency);
