@@ -37,4 +37,57 @@ public sealed class GrainInterfaceTypeTests(EngineFixture fixture)
             Assert.False(engine.TryGetGrainInterfaceType(typeof(IManagementGrain), out _));
         }
     }
+
+    [Fact]
+    public void Orleans_reads_an_interfaces_attributes_once_and_still_honours_them()
+    {
+        IServiceProvider[] hosts = [fixture.Cluster.Client.ServiceProvider, fixture.Cluster.Cluster.Silos[0].ServiceProvider];
+        foreach (var services in hosts)
+        {
+            // The cached provider stands where Orleans put its own, ahead of the engine's.
+            var providers = services.GetServices<IGrainInterfaceTypeProvider>().ToList();
+            Assert.DoesNotContain(providers, provider => provider is AttributeGrainInterfaceTypeProvider);
+            var cached = Assert.Single(providers.OfType<CachedAttributeGrainInterfaceTypes>());
+            Assert.True(providers.IndexOf(cached) < providers.FindIndex(provider => provider is EngineGrainInterfaceTypes));
+
+            // An interface named by its attribute keeps that name, on the first resolution and on the cached ones.
+            var resolver = services.GetRequiredService<GrainInterfaceTypeResolver>();
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal("webhooks-tests.renamed", resolver.GetGrainInterfaceType(typeof(IRenamed)).ToString());
+                Assert.Equal("Webhooks.ITenantWebhookGrain", resolver.GetGrainInterfaceType(typeof(ITenantWebhookGrain)).ToString());
+            }
+        }
+    }
+
+    [Fact]
+    public void The_cache_asks_the_attribute_provider_once_per_interface_and_keeps_both_kinds_of_answer()
+    {
+        var attributes = new CountingProvider(new AttributeGrainInterfaceTypeProvider(new ServiceCollection().BuildServiceProvider()));
+        var cached = new CachedAttributeGrainInterfaceTypes(attributes);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(cached.TryGetGrainInterfaceType(typeof(IRenamed), out var renamed));
+            Assert.Equal("webhooks-tests.renamed", renamed.ToString());
+            Assert.False(cached.TryGetGrainInterfaceType(typeof(ITenantWebhookGrain), out var none));
+            Assert.Equal(default, none);
+        }
+
+        Assert.Equal(2, attributes.Calls);
+    }
+
+    [GrainInterfaceType("webhooks-tests.renamed")]
+    private interface IRenamed;
+
+    private sealed class CountingProvider(IGrainInterfaceTypeProvider inner) : IGrainInterfaceTypeProvider
+    {
+        public int Calls { get; private set; }
+
+        public bool TryGetGrainInterfaceType(Type type, out GrainInterfaceType grainInterfaceType)
+        {
+            Calls++;
+            return inner.TryGetGrainInterfaceType(type, out grainInterfaceType);
+        }
+    }
 }

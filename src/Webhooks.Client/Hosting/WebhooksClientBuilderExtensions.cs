@@ -41,6 +41,7 @@ public static class WebhooksClientBuilderExtensions
         services.AddOptions<WebhookMetricsOptions>();
         services.TryAddSingleton<IWebhookPublisher, WebhookPublisher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGrainInterfaceTypeProvider, EngineGrainInterfaceTypes>());
+        CachedAttributeGrainInterfaceTypes.Replace(services);
         return services;
     }
 }
