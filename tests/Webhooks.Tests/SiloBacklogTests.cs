@@ -88,6 +88,58 @@ public sealed class SiloBacklogTests
         Assert.Equal(1, granted.Credits);
     }
 
+    [Fact]
+    public async Task A_publish_waiting_for_the_silos_room_gets_in_when_another_tenant_frees_it()
+    {
+        // Room a tenant's own deliveries free wakes that tenant's waiting publishes; room freed on another tenant's grain
+        // is found by the silo's poll. Here nothing this tenant does can free room: its only delivery is held open.
+        const string yaml = """
+            delivery:
+              timeout: 00:01:00
+              max_concurrency: 1
+              buffer_size: 100
+              max_pending: 4
+            ingest:
+              max_wait: 00:00:30
+            """;
+        var receiver = await WebhookReceiver.StartAsync();
+        receiver.Hold("busy");
+        receiver.Hold("waiting");
+        var tenants = new TenantsYaml()
+            .Tenant("busy", receiver.EndpointFor("busy"))
+            .Tenant("waiting", receiver.EndpointFor("waiting"));
+        var cluster = await WebhookCluster.StartAsync(tenants, yaml);
+        await using var _ = new Stopping(receiver, cluster);
+        var busy = cluster.Tenant("busy");
+        var waiting = cluster.Tenant("waiting");
+
+        // Each tenant's own held events count twice against what is free: busy takes 2 of 4, waiting 1, and waiting's
+        // second publish finds no room.
+        await busy.Publish(Usage("busy", "b1"));
+        await busy.Publish(Usage("busy", "b2"));
+        await waiting.Publish(Usage("waiting", "w1"));
+        var blocked = waiting.Publish(Usage("waiting", "w2"));
+
+        // Calls to the grain run in the order they came, so once this answers, the publish is waiting for room.
+        var before = await waiting.GetStats();
+        Assert.False(blocked.IsCompleted);
+        Assert.Equal(1, before.Received);
+        Assert.Equal(0, before.Refused);
+
+        // Busy's deliveries end; the waiting publish is accepted long before its 30 s run out, and delivered.
+        receiver.Release("busy");
+        await blocked.WaitAsync(TimeSpan.FromSeconds(20));
+        receiver.Release("waiting");
+        var delivered = await receiver.WaitForAsync("waiting", 2);
+        Assert.Equal(["w1", "w2"], delivered.Select(request => request.Json.GetProperty("payload").GetProperty("customer_id").GetString()).Order());
+        var after = await waiting.GetStats();
+        Assert.Equal(2, after.Received);
+        Assert.Equal(0, after.Refused);
+    }
+
+    private static WebhookEvent Usage(string tenant, string customer) =>
+        WebhookEvent.Create(tenant, WebhookEventNames.UsageRecorded, new { customer_id = customer, quantity = 1 });
+
     // Stops the receiver first, which ends the hanging requests, so that the silo stops without waiting for them.
     private sealed class Stopping(WebhookReceiver receiver, WebhookCluster cluster) : IAsyncDisposable
     {

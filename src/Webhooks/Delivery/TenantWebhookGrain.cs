@@ -37,8 +37,6 @@ internal sealed partial class TenantWebhookGrain(
     private static readonly TimeSpan AdmissionGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FullBufferRetryAfter = TimeSpan.FromSeconds(1);
 
-    private static readonly TimeSpan RoomPollInterval = TimeSpan.FromMilliseconds(50);
-
     // A tenant starts with a few deliveries in flight and earns more with each answer, up to delivery.max_concurrency.
     private const int InitialConcurrency = 4;
 
@@ -502,9 +500,10 @@ internal sealed partial class TenantWebhookGrain(
                 return false;
             }
 
-            // Room frees as this tenant's deliveries end; the silo's backlog also frees elsewhere, so look again soon.
+            // Room frees as this tenant's deliveries end; the silo's backlog also frees elsewhere, so look again at the
+            // silo's next poll, or at the deadline when that comes first.
             _roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await Task.WhenAny(_roomFreed.Task, Task.Delay(remaining < RoomPollInterval ? remaining : RoomPollInterval, Clock));
+            await Task.WhenAny(_roomFreed.Task, remaining < SiloBacklog.PollInterval ? Task.Delay(remaining, Clock) : Backlog.NextPoll);
         }
 
         return true;
