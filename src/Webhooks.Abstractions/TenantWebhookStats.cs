@@ -43,6 +43,9 @@ public sealed record TenantWebhookStats
     /// <summary>Failed attempts that were retried.</summary>
     [Id(11)] public long Retries { get; init; }
 
+    /// <summary>Direct publishes waiting for room now, for up to <c>ingest.max_wait</c>; each gets in or is refused.</summary>
+    [Id(12)] public int WaitingForRoom { get; init; }
+
     /// <summary>Total filtered events, whatever the reason.</summary>
     public long FilteredTotal => Filtered.Values.Sum();
 }

@@ -120,8 +120,7 @@ public sealed class SiloBacklogTests
         await waiting.Publish(Usage("waiting", "w1"));
         var blocked = waiting.Publish(Usage("waiting", "w2"));
 
-        // Calls to the grain run in the order they came, so once this answers, the publish is waiting for room.
-        var before = await waiting.GetStats();
+        var before = await Eventually.Until(waiting.GetStats, stats => stats.WaitingForRoom == 1, "the second publish to wait for room");
         Assert.False(blocked.IsCompleted);
         Assert.Equal(1, before.Received);
         Assert.Equal(0, before.Refused);
@@ -135,6 +134,7 @@ public sealed class SiloBacklogTests
         var after = await waiting.GetStats();
         Assert.Equal(2, after.Received);
         Assert.Equal(0, after.Refused);
+        Assert.Equal(0, after.WaitingForRoom);
     }
 
     private static WebhookEvent Usage(string tenant, string customer) =>

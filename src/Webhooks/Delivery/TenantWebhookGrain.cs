@@ -43,7 +43,14 @@ internal sealed partial class TenantWebhookGrain(
     // The most payloads built in one call to the builder grain.
     private const int PayloadBatch = 32;
 
-    private TaskCompletionSource? _roomFreed;
+    // Direct publishes waiting for room, in line, oldest first. Room that frees is handed to as many as it fits, each
+    // woken on its own: with many publishers on one tenant, waking all of them for each delivery that ended cost a turn
+    // each, and all but one found the room taken again. A publish that arrives while others wait joins the line.
+    private LinkedList<TaskCompletionSource>? _roomWaiters;
+    private int _waitingForRoom;
+
+    // Publishes woken with room that have not yet taken it: the room is theirs.
+    private int _roomHandedOut;
 
     // Every undelivered event by id; each is also in exactly one of: the ready queue, the retry queue, or in flight.
     // Both are let go while the tenant has nothing to deliver (see TrimWhenIdle): a silo holds many idle grains.
@@ -281,6 +288,7 @@ internal sealed partial class TenantWebhookGrain(
         Retrying = RetryingCount,
         FailedKept = State.Failed.Count,
         Retries = _retries,
+        WaitingForRoom = _waitingForRoom,
     });
 
     public Task<FailedDelivery[]> GetFailed() => Task.FromResult(State.Failed.ToArray());
@@ -451,7 +459,7 @@ internal sealed partial class TenantWebhookGrain(
                 return;
             }
 
-            if (refuseWhenFull && Room <= 0 && !await WaitForRoomAsync())
+            if (refuseWhenFull && (Room <= 0 || _waitingForRoom > 0) && !await WaitForRoomAsync())
             {
                 var bound = FullBound;
                 _refused++;
@@ -492,22 +500,53 @@ internal sealed partial class TenantWebhookGrain(
     private async Task<bool> WaitForRoomAsync()
     {
         var deadline = Now + services.MaxWait;
-        while (Room <= 0)
+        var place = (_roomWaiters ??= new()).AddLast(NewRoomWaiter());
+        _waitingForRoom++;
+        try
         {
-            var remaining = deadline - Now;
-            if (remaining <= TimeSpan.Zero)
+            WakeWaiters();
+            while (true)
             {
-                return false;
+                if (place.Value.Task.IsCompleted)
+                {
+                    _roomHandedOut--;
+                    if (Room > 0)
+                    {
+                        return true;
+                    }
+
+                    // A gateway's admission or another tenant took the room meanwhile: first in line again.
+                    place.Value = NewRoomWaiter();
+                    (_roomWaiters ??= new()).AddFirst(place);
+                }
+
+                var remaining = deadline - Now;
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                // Room frees as this tenant's deliveries end, and wakes the first in line. The silo's backlog also
+                // frees on other grains, which the silo's next poll finds; the deadline may come first.
+                await Task.WhenAny(place.Value.Task, remaining < SiloBacklog.PollInterval ? Task.Delay(remaining, Clock) : Backlog.NextPoll);
+                if (!place.Value.Task.IsCompleted)
+                {
+                    WakeWaiters();
+                }
             }
-
-            // Room frees as this tenant's deliveries end; the silo's backlog also frees elsewhere, so look again at the
-            // silo's next poll, or at the deadline when that comes first.
-            _roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await Task.WhenAny(_roomFreed.Task, remaining < SiloBacklog.PollInterval ? Task.Delay(remaining, Clock) : Backlog.NextPoll);
         }
-
-        return true;
+        finally
+        {
+            _waitingForRoom--;
+            place.List?.Remove(place);
+            if (_roomWaiters is { Count: 0 })
+            {
+                _roomWaiters = null;
+            }
+        }
     }
+
+    private static TaskCompletionSource NewRoomWaiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Starts deliveries while there is room in flight. Rules are checked again, as the configuration may have changed.
     private void Pump()
@@ -643,10 +682,20 @@ internal sealed partial class TenantWebhookGrain(
         _failedKept = State.Failed.Count;
         _endpointDown = State.Endpoint.Disabled;
         CountHeld();
-        if (_roomFreed is not null && Room > 0)
+        if (_roomWaiters is not null)
         {
-            _roomFreed.TrySetResult();
-            _roomFreed = null;
+            WakeWaiters();
+        }
+    }
+
+    // Hands the room there is to the first in line, one publish for each event it fits.
+    private void WakeWaiters()
+    {
+        for (var room = Room - _roomHandedOut; room > 0 && _roomWaiters?.First is { } first; room--)
+        {
+            _roomWaiters.RemoveFirst();
+            _roomHandedOut++;
+            first.Value.TrySetResult();
         }
     }
 
