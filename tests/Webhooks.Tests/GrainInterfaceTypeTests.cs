@@ -11,11 +11,13 @@ namespace Webhooks.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class GrainInterfaceTypeTests(EngineFixture fixture)
 {
+    // The engine's client and its silo: each resolves grain interface types with its own providers.
+    private IServiceProvider[] Hosts => [fixture.Cluster.Client.ServiceProvider, fixture.Cluster.Cluster.Silos[0].ServiceProvider];
+
     [Fact]
     public void The_engines_grain_interfaces_resolve_to_the_types_orleans_names_them_by_without_it()
     {
-        IServiceProvider[] hosts = [fixture.Cluster.Client.ServiceProvider, fixture.Cluster.Cluster.Silos[0].ServiceProvider];
-        foreach (var services in hosts)
+        foreach (var services in Hosts)
         {
             var resolver = services.GetRequiredService<GrainInterfaceTypeResolver>();
             var engine = Assert.Single(services.GetServices<IGrainInterfaceTypeProvider>().OfType<EngineGrainInterfaceTypes>());
@@ -41,8 +43,7 @@ public sealed class GrainInterfaceTypeTests(EngineFixture fixture)
     [Fact]
     public void Orleans_reads_an_interfaces_attributes_once_and_still_honours_them()
     {
-        IServiceProvider[] hosts = [fixture.Cluster.Client.ServiceProvider, fixture.Cluster.Cluster.Silos[0].ServiceProvider];
-        foreach (var services in hosts)
+        foreach (var services in Hosts)
         {
             // The cached provider stands where Orleans put its own, ahead of the engine's.
             var providers = services.GetServices<IGrainInterfaceTypeProvider>().ToList();

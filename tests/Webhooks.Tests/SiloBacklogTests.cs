@@ -44,7 +44,7 @@ public sealed class SiloBacklogTests
         // With 15 of 20 held by tenants that never answer, a tenant that delivers still gets in, again and again.
         for (var i = 0; i < 3; i++)
         {
-            await cluster.Tenant("healthy").Publish(WebhookEvent.Create("healthy", WebhookEventNames.UsageRecorded, new { customer_id = $"c{i}", quantity = 1 }));
+            await cluster.Tenant("healthy").Publish(Usage("healthy", $"c{i}"));
             await receiver.WaitForAsync("healthy", i + 1);
         }
 
@@ -156,7 +156,7 @@ public sealed class SiloBacklogTests
         {
             try
             {
-                await grain.Publish(WebhookEvent.Create(tenant, WebhookEventNames.UsageRecorded, new { customer_id = $"c{i}", quantity = 1 }));
+                await grain.Publish(Usage(tenant, $"c{i}"));
             }
             catch (WebhookOverflowException ex)
             {

@@ -47,7 +47,6 @@ internal sealed partial class TenantWebhookGrain(
     // woken on its own: with many publishers on one tenant, waking all of them for each delivery that ended cost a turn
     // each, and all but one found the room taken again. A publish that arrives while others wait joins the line.
     private LinkedList<TaskCompletionSource>? _roomWaiters;
-    private int _waitingForRoom;
 
     // Publishes woken with room that have not yet taken it: the room is theirs.
     private int _roomHandedOut;
@@ -156,6 +155,9 @@ internal sealed partial class TenantWebhookGrain(
     private int RetryingCount => _retrying?.Count ?? 0;
 
     private int Room => Math.Min(TenantRoom, SiloRoom);
+
+    // Direct publishes waiting for room: those in line, and those handed room they have not taken yet.
+    private int WaitingForRoom => (_roomWaiters?.Count ?? 0) + _roomHandedOut;
 
     // Events pending (waiting, in flight or in retry) or promised to a gateway, against what the tenant may hold.
     private int TenantRoom => Delivery.MaxConcurrency + Delivery.BufferSize - PendingCount - Outstanding(Now.UtcTicks);
@@ -288,7 +290,7 @@ internal sealed partial class TenantWebhookGrain(
         Retrying = RetryingCount,
         FailedKept = State.Failed.Count,
         Retries = _retries,
-        WaitingForRoom = _waitingForRoom,
+        WaitingForRoom = WaitingForRoom,
     });
 
     public Task<FailedDelivery[]> GetFailed() => Task.FromResult(State.Failed.ToArray());
@@ -459,7 +461,7 @@ internal sealed partial class TenantWebhookGrain(
                 return;
             }
 
-            if (refuseWhenFull && (Room <= 0 || _waitingForRoom > 0) && !await WaitForRoomAsync())
+            if (refuseWhenFull && (Room <= 0 || WaitingForRoom > 0) && !await WaitForRoomAsync())
             {
                 var bound = FullBound;
                 _refused++;
@@ -501,7 +503,6 @@ internal sealed partial class TenantWebhookGrain(
     {
         var deadline = Now + services.MaxWait;
         var place = (_roomWaiters ??= new()).AddLast(NewRoomWaiter());
-        _waitingForRoom++;
         try
         {
             WakeWaiters();
@@ -537,7 +538,6 @@ internal sealed partial class TenantWebhookGrain(
         }
         finally
         {
-            _waitingForRoom--;
             place.List?.Remove(place);
             if (_roomWaiters is { Count: 0 })
             {
