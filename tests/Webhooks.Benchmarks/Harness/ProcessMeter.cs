@@ -2,7 +2,9 @@ using System.Diagnostics;
 
 namespace Webhooks.Benchmarks.Harness;
 
-/// <summary>CPU time, allocations and peak working set of this process over a stretch of a scenario.</summary>
+/// <summary>
+/// CPU time, allocations, collector pauses and peak working set of this process over a stretch of a scenario.
+/// </summary>
 internal sealed class ProcessMeter : IDisposable
 {
     private readonly Process _process = Process.GetCurrentProcess();
@@ -10,6 +12,8 @@ internal sealed class ProcessMeter : IDisposable
     private long _peakWorkingSet;
     private TimeSpan _cpuStart;
     private long _allocatedStart;
+    private TimeSpan _pausedStart;
+    private int _collectionsStart;
 
     public ProcessMeter()
     {
@@ -21,14 +25,25 @@ internal sealed class ProcessMeter : IDisposable
         _process.Refresh();
         _cpuStart = _process.TotalProcessorTime;
         _allocatedStart = GC.GetTotalAllocatedBytes(precise: false);
+        _pausedStart = GC.GetTotalPauseDuration();
+        _collectionsStart = GC.CollectionCount(0);
         Interlocked.Exchange(ref _peakWorkingSet, Environment.WorkingSet);
     }
 
-    public (TimeSpan Cpu, long Allocated, long PeakWorkingSet) Stop()
+    /// <summary>
+    /// What the stretch used. <c>Paused</c> is the time the collector stopped every thread, over <c>Collections</c>
+    /// collections (a gen0 count, as every collection collects gen0).
+    /// </summary>
+    public (TimeSpan Cpu, long Allocated, long PeakWorkingSet, TimeSpan Paused, int Collections) Stop()
     {
         _process.Refresh();
         Sample();
-        return (_process.TotalProcessorTime - _cpuStart, GC.GetTotalAllocatedBytes(precise: false) - _allocatedStart, Interlocked.Read(ref _peakWorkingSet));
+        return (
+            _process.TotalProcessorTime - _cpuStart,
+            GC.GetTotalAllocatedBytes(precise: false) - _allocatedStart,
+            Interlocked.Read(ref _peakWorkingSet),
+            GC.GetTotalPauseDuration() - _pausedStart,
+            GC.CollectionCount(0) - _collectionsStart);
     }
 
     public void Dispose()

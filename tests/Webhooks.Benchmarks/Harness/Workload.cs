@@ -13,7 +13,9 @@ internal sealed record RunStats(
     int Duplicates,
     double CpuMsPerDelivery,
     double AllocBytesPerDelivery,
-    double PeakRssMb);
+    double PeakRssMb,
+    double GcPauseShare,
+    double GcMeanPauseMs);
 
 /// <summary>Drives publishers against a recorder and measures a steady window.</summary>
 internal static class Workload
@@ -102,7 +104,9 @@ internal static class Workload
             recorder.Duplicates,
             deliveries == 0 ? 0 : usage.Cpu.TotalMilliseconds / deliveries,
             deliveries == 0 ? 0 : (double)usage.Allocated / deliveries,
-            usage.PeakWorkingSet / (1024.0 * 1024.0));
+            usage.PeakWorkingSet / (1024.0 * 1024.0),
+            usage.Paused / Stopwatch.GetElapsedTime(t0, t1),
+            usage.Collections == 0 ? 0 : usage.Paused.TotalMilliseconds / usage.Collections);
     }
 
     public static double Percentile(double[] sorted, double quantile) =>

@@ -20,10 +20,10 @@ internal static class ResultWriter
     {
         var table = new StringBuilder();
         table.AppendLine();
-        table.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-28} {"path",-9} {"tenants",8} {"deliv/s",10} {"x raw",6} {"p50 ms",8} {"p99 ms",8} {"lost",6} {"cpu ms/d",9} {"alloc B/d",10} {"rss MB",7} {"B/tenant",9}");
+        table.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-28} {"path",-9} {"tenants",8} {"deliv/s",10} {"x raw",6} {"p50 ms",8} {"p99 ms",8} {"lost",6} {"cpu ms/d",9} {"alloc B/d",10} {"rss MB",7} {"gc %",5} {"gc ms",6} {"B/tenant",9}");
         foreach (var r in results)
         {
-            table.AppendLine(CultureInfo.InvariantCulture, $"{r.Name,-28} {r.Path,-9} {r.Tenants,8:N0} {r.DeliveriesPerS,10:N0} {r.RatioToRaw,6:0.00} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {r.Lost,6} {r.CpuMsPerDelivery,9:0.000} {r.AllocBytesPerDelivery,10:N0} {r.PeakRssMb,7:0} {(r.BytesPerTenant is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : ""),9}");
+            table.AppendLine(CultureInfo.InvariantCulture, $"{r.Name,-28} {r.Path,-9} {r.Tenants,8:N0} {r.DeliveriesPerS,10:N0} {r.RatioToRaw,6:0.00} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {r.Lost,6} {r.CpuMsPerDelivery,9:0.000} {r.AllocBytesPerDelivery,10:N0} {r.PeakRssMb,7:0} {r.GcPauseShare * 100,5:0} {r.GcMeanPauseMs,6:0.0} {(r.BytesPerTenant is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : ""),9}");
         }
 
         Console.WriteLine(table);

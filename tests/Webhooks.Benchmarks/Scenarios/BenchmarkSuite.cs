@@ -299,7 +299,9 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             _recorder.Duplicates,
             usage.Cpu.TotalMilliseconds / Math.Max(1, _recorder.Delivered),
             (double)usage.Allocated / Math.Max(1, _recorder.Delivered),
-            usage.PeakWorkingSet / (1024.0 * 1024.0));
+            usage.PeakWorkingSet / (1024.0 * 1024.0),
+            usage.Paused / elapsed,
+            usage.Collections == 0 ? 0 : usage.Paused.TotalMilliseconds / usage.Collections);
         Report(ScenarioResult.From($"burst_{sizes.BurstEvents}", "gateway", 1, stats, _raw));
     }
 
@@ -416,7 +418,7 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
     }
 
     private static ScenarioResult Memory(string name, int tenants, double bytesPerTenant) =>
-        new(name, "memory", tenants, 0, 0, 0, 0, 0, 0, 0, Math.Round(Environment.WorkingSet / (1024.0 * 1024.0), 1)) { BytesPerTenant = Math.Round(bytesPerTenant, 0) };
+        new(name, "memory", tenants, 0, 0, 0, 0, 0, 0, 0, Math.Round(Environment.WorkingSet / (1024.0 * 1024.0), 1), 0, 0) { BytesPerTenant = Math.Round(bytesPerTenant, 0) };
 
     private static long Heap()
     {

@@ -14,7 +14,9 @@ internal sealed record ScenarioResult(
     int Lost,
     double CpuMsPerDelivery,
     double AllocBytesPerDelivery,
-    double PeakRssMb)
+    double PeakRssMb,
+    double GcPauseShare,
+    double GcMeanPauseMs)
 {
     /// <summary>For memory scenarios: bytes per configured tenant or per active tenant grain.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -31,7 +33,9 @@ internal sealed record ScenarioResult(
         stats.Lost,
         Math.Round(stats.CpuMsPerDelivery, 4),
         Math.Round(stats.AllocBytesPerDelivery, 0),
-        Math.Round(stats.PeakRssMb, 1));
+        Math.Round(stats.PeakRssMb, 1),
+        Math.Round(stats.GcPauseShare, 3),
+        Math.Round(stats.GcMeanPauseMs, 2));
 }
 
 /// <summary>How big each scenario runs: the full suite, or the same scenarios smaller with <c>--quick</c>.</summary>
