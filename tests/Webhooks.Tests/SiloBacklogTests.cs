@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Webhooks.Delivery;
 
 namespace Webhooks.Tests;
 
@@ -135,6 +136,68 @@ public sealed class SiloBacklogTests
         Assert.Equal(2, after.Received);
         Assert.Equal(0, after.Refused);
         Assert.Equal(0, after.WaitingForRoom);
+    }
+
+    [Fact]
+    public async Task A_gateway_is_not_granted_the_room_a_waiting_direct_publish_is_in_line_for()
+    {
+        // The engine's clock stands still, so the publish waiting for the silo's room looks again only when the test
+        // moves it on: room that frees on another tenant's grain stays free until then.
+        const string yaml = """
+            delivery:
+              timeout: 00:01:00
+              max_concurrency: 1
+              buffer_size: 100
+              max_pending: 8
+            ingest:
+              max_wait: 00:00:30
+            """;
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
+        var receiver = await WebhookReceiver.StartAsync();
+        receiver.Hold("busy");
+        receiver.Hold("mixed");
+        var tenants = new TenantsYaml()
+            .Tenant("busy", receiver.EndpointFor("busy"))
+            .Tenant("mixed", receiver.EndpointFor("mixed"));
+        var cluster = await WebhookCluster.StartAsync(tenants, yaml, clock: clock);
+        await using var _ = new Stopping(receiver, cluster);
+        var busy = cluster.Tenant("busy");
+        var mixed = cluster.Tenant("mixed");
+
+        // Held events count twice against what is free: busy takes 4 of 8, mixed 2, and mixed's third publish waits.
+        for (var i = 1; i <= 4; i++)
+        {
+            await busy.Publish(Usage("busy", $"b{i}"));
+        }
+
+        await mixed.Publish(Usage("mixed", "m1"));
+        await mixed.Publish(Usage("mixed", "m2"));
+        var blocked = mixed.Publish(Usage("mixed", "m3"));
+        await Eventually.Until(mixed.GetStats, stats => stats.WaitingForRoom == 1, "the third publish to wait for room");
+
+        // Busy's four are delivered, which frees the silo's room on busy's grain: 2 held of 8.
+        receiver.Release("busy");
+        await receiver.WaitForAsync("busy", 4);
+        await Eventually.Until(busy.GetStats, stats => stats is { Delivered: 4, InFlight: 0, Buffered: 0 }, "busy to hold nothing");
+
+        // Mixed's share is now 8 - 2 - 2 = 4. The waiting publish will take one of it, and one more counted for the
+        // silo; of the 2 left, a gateway gets half, as a publish after the waiting one would. Without the line first
+        // the gateway would get 2 and leave the waiting publish no room.
+        var grant = await mixed.Admit(10);
+        Assert.Equal(1, grant.Credits);
+        Assert.False(blocked.IsCompleted);
+
+        // At its next look the waiting publish finds its room, with a credit still outstanding.
+        clock.Advance(SiloBacklog.PollInterval);
+        await blocked.WaitAsync(TimeSpan.FromSeconds(20));
+        var stats = await mixed.GetStats();
+        Assert.Equal(3, stats.Received);
+        Assert.Equal(0, stats.Refused);
+        Assert.Equal(0, stats.WaitingForRoom);
+
+        receiver.Release("mixed");
+        var delivered = await receiver.WaitForAsync("mixed", 3);
+        Assert.Equal(["m1", "m2", "m3"], delivered.Select(request => request.Json.GetProperty("payload").GetProperty("customer_id").GetString()));
     }
 
     private static WebhookEvent Usage(string tenant, string customer) =>

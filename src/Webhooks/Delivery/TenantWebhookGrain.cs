@@ -262,10 +262,14 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         var now = Now.UtcTicks;
-        // A credit both adds one to what this tenant holds and takes one from what the silo has free, so each shrinks
-        // the tenant's share of the backlog by two: a batch gets as many as single publishes, one after another, would.
-        var credits = Math.Clamp(requested, 0, Math.Max(Math.Min(TenantRoom, (SiloRoom + 1) / 2), 0));
-        var refusal = credits == 0 ? FullBound : OverflowReason.TenantBufferFull;
+
+        // Direct publishes waiting in line come first: each will hold one more event. A credit, like an event held,
+        // adds one to what this tenant holds and takes one from what the silo has free, so each shrinks the tenant's
+        // share of the backlog by two: a batch gets as many as single publishes, one after another, would.
+        var waiting = WaitingForRoom;
+        var tenantRoom = TenantRoom - waiting;
+        var credits = Math.Clamp(requested, 0, Math.Max(Math.Min(tenantRoom, (SiloRoom - (2 * waiting) + 1) / 2), 0));
+        var refusal = credits > 0 || tenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
         if (credits > 0)
         {
             (_admissions ??= new()).Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
