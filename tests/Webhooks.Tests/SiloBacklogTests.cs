@@ -94,23 +94,8 @@ public sealed class SiloBacklogTests
     {
         // Room a tenant's own deliveries free wakes that tenant's waiting publishes; room freed on another tenant's grain
         // is found by the silo's poll. Here nothing this tenant does can free room: its only delivery is held open.
-        const string yaml = """
-            delivery:
-              timeout: 00:01:00
-              max_concurrency: 1
-              buffer_size: 100
-              max_pending: 4
-            ingest:
-              max_wait: 00:00:30
-            """;
-        var receiver = await WebhookReceiver.StartAsync();
-        receiver.Hold("busy");
-        receiver.Hold("waiting");
-        var tenants = new TenantsYaml()
-            .Tenant("busy", receiver.EndpointFor("busy"))
-            .Tenant("waiting", receiver.EndpointFor("waiting"));
-        var cluster = await WebhookCluster.StartAsync(tenants, yaml);
-        await using var _ = new Stopping(receiver, cluster);
+        await using var held = await StartHeldAsync(maxPending: 4, clock: null, "busy", "waiting");
+        var (receiver, cluster) = (held.Receiver, held.Cluster);
         var busy = cluster.Tenant("busy");
         var waiting = cluster.Tenant("waiting");
 
@@ -131,7 +116,7 @@ public sealed class SiloBacklogTests
         await blocked.WaitAsync(TimeSpan.FromSeconds(20));
         receiver.Release("waiting");
         var delivered = await receiver.WaitForAsync("waiting", 2);
-        Assert.Equal(["w1", "w2"], delivered.Select(request => request.Json.GetProperty("payload").GetProperty("customer_id").GetString()).Order());
+        Assert.Equal(["w1", "w2"], Customers(delivered).Order());
         var after = await waiting.GetStats();
         Assert.Equal(2, after.Received);
         Assert.Equal(0, after.Refused);
@@ -143,24 +128,9 @@ public sealed class SiloBacklogTests
     {
         // The engine's clock stands still, so the publish waiting for the silo's room looks again only when the test
         // moves it on: room that frees on another tenant's grain stays free until then.
-        const string yaml = """
-            delivery:
-              timeout: 00:01:00
-              max_concurrency: 1
-              buffer_size: 100
-              max_pending: 8
-            ingest:
-              max_wait: 00:00:30
-            """;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
-        var receiver = await WebhookReceiver.StartAsync();
-        receiver.Hold("busy");
-        receiver.Hold("mixed");
-        var tenants = new TenantsYaml()
-            .Tenant("busy", receiver.EndpointFor("busy"))
-            .Tenant("mixed", receiver.EndpointFor("mixed"));
-        var cluster = await WebhookCluster.StartAsync(tenants, yaml, clock: clock);
-        await using var _ = new Stopping(receiver, cluster);
+        await using var held = await StartHeldAsync(maxPending: 8, clock, "busy", "mixed");
+        var (receiver, cluster) = (held.Receiver, held.Cluster);
         var busy = cluster.Tenant("busy");
         var mixed = cluster.Tenant("mixed");
 
@@ -197,15 +167,46 @@ public sealed class SiloBacklogTests
 
         receiver.Release("mixed");
         var delivered = await receiver.WaitForAsync("mixed", 3);
-        Assert.Equal(["m1", "m2", "m3"], delivered.Select(request => request.Json.GetProperty("payload").GetProperty("customer_id").GetString()));
+        Assert.Equal(["m1", "m2", "m3"], Customers(delivered));
     }
 
     private static WebhookEvent Usage(string tenant, string customer) =>
         WebhookEvent.Create(tenant, WebhookEventNames.UsageRecorded, new { customer_id = customer, quantity = 1 });
 
+    private static IEnumerable<string?> Customers(IEnumerable<ReceivedRequest> delivered) =>
+        delivered.Select(request => request.Json.GetProperty("payload").GetProperty("customer_id").GetString());
+
+    // Tenants whose deliveries the receiver holds open until released, one at a time each, on a silo whose backlog
+    // holds maxPending events and whose publishes wait up to 30 s for room.
+    private static async Task<Stopping> StartHeldAsync(int maxPending, TimeProvider? clock, params string[] tenantIds)
+    {
+        var yaml = $"""
+            delivery:
+              timeout: 00:01:00
+              max_concurrency: 1
+              buffer_size: 100
+              max_pending: {maxPending}
+            ingest:
+              max_wait: 00:00:30
+            """;
+        var receiver = await WebhookReceiver.StartAsync();
+        var tenants = new TenantsYaml();
+        foreach (var tenantId in tenantIds)
+        {
+            receiver.Hold(tenantId);
+            tenants.Tenant(tenantId, receiver.EndpointFor(tenantId));
+        }
+
+        return new Stopping(receiver, await WebhookCluster.StartAsync(tenants, yaml, clock: clock));
+    }
+
     // Stops the receiver first, which ends the hanging requests, so that the silo stops without waiting for them.
     private sealed class Stopping(WebhookReceiver receiver, WebhookCluster cluster) : IAsyncDisposable
     {
+        public WebhookReceiver Receiver => receiver;
+
+        public WebhookCluster Cluster => cluster;
+
         public async ValueTask DisposeAsync()
         {
             await receiver.DisposeAsync();
