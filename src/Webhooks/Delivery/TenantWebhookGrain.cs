@@ -167,7 +167,10 @@ internal sealed partial class TenantWebhookGrain(
     // threshold of shared-buffer switches).
     private int SiloRoom => Backlog.Room - _held;
 
-    private OverflowReason FullBound => TenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
+    private OverflowReason FullBound => BoundAt(TenantRoom);
+
+    // Which bound refuses when nothing fits: the tenant's own, while it has no room left, else the silo's.
+    private static OverflowReason BoundAt(int tenantRoom) => tenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
 
     // What this grain has counted into the silo's Backlog.
     private int _held;
@@ -269,7 +272,7 @@ internal sealed partial class TenantWebhookGrain(
         var waiting = WaitingForRoom;
         var tenantRoom = TenantRoom - waiting;
         var credits = Math.Clamp(requested, 0, Math.Max(Math.Min(tenantRoom, (SiloRoom - (2 * waiting) + 1) / 2), 0));
-        var refusal = credits > 0 || tenantRoom <= 0 ? OverflowReason.TenantBufferFull : OverflowReason.SiloBacklogFull;
+        var refusal = credits > 0 ? OverflowReason.TenantBufferFull : BoundAt(tenantRoom);
         if (credits > 0)
         {
             (_admissions ??= new()).Add(credits, now + (AdmissionLease + AdmissionGrace).Ticks);
