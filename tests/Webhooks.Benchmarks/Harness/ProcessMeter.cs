@@ -30,15 +30,12 @@ internal sealed class ProcessMeter : IDisposable
         Interlocked.Exchange(ref _peakWorkingSet, Environment.WorkingSet);
     }
 
-    /// <summary>
-    /// What the stretch used. <c>Paused</c> is the time the collector stopped every thread, over <c>Collections</c>
-    /// collections (a gen0 count, as every collection collects gen0).
-    /// </summary>
-    public (TimeSpan Cpu, long Allocated, long PeakWorkingSet, TimeSpan Paused, int Collections) Stop()
+    /// <summary>What the stretch used.</summary>
+    public ProcessUsage Stop()
     {
         _process.Refresh();
         Sample();
-        return (
+        return new(
             _process.TotalProcessorTime - _cpuStart,
             GC.GetTotalAllocatedBytes(precise: false) - _allocatedStart,
             Interlocked.Read(ref _peakWorkingSet),
@@ -60,4 +57,17 @@ internal sealed class ProcessMeter : IDisposable
         {
         }
     }
+}
+
+/// <summary>
+/// What a stretch of a scenario used. <see cref="Paused"/> is the time the collector stopped every thread, over
+/// <see cref="Collections"/> collections (a gen0 count, as every collection collects gen0).
+/// </summary>
+internal sealed record ProcessUsage(TimeSpan Cpu, long Allocated, long PeakWorkingSet, TimeSpan Paused, int Collections)
+{
+    /// <summary>The mean pause of a collection, in milliseconds; 0 when none ran.</summary>
+    public double MeanPauseMs => Collections == 0 ? 0 : Paused.TotalMilliseconds / Collections;
+
+    /// <summary>The share of <paramref name="window"/> that the collector had every thread stopped.</summary>
+    public double PauseShareOver(TimeSpan window) => Paused / window;
 }

@@ -105,8 +105,8 @@ internal static class Workload
             deliveries == 0 ? 0 : usage.Cpu.TotalMilliseconds / deliveries,
             deliveries == 0 ? 0 : (double)usage.Allocated / deliveries,
             usage.PeakWorkingSet / (1024.0 * 1024.0),
-            usage.Paused / Stopwatch.GetElapsedTime(t0, t1),
-            usage.Collections == 0 ? 0 : usage.Paused.TotalMilliseconds / usage.Collections);
+            usage.PauseShareOver(Stopwatch.GetElapsedTime(t0, t1)),
+            usage.MeanPauseMs);
     }
 
     public static double Percentile(double[] sorted, double quantile) =>

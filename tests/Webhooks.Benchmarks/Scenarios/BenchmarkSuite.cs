@@ -300,8 +300,8 @@ internal sealed class BenchmarkSuite(BenchmarkSizes sizes, IReadOnlySet<string>?
             usage.Cpu.TotalMilliseconds / Math.Max(1, _recorder.Delivered),
             (double)usage.Allocated / Math.Max(1, _recorder.Delivered),
             usage.PeakWorkingSet / (1024.0 * 1024.0),
-            usage.Paused / elapsed,
-            usage.Collections == 0 ? 0 : usage.Paused.TotalMilliseconds / usage.Collections);
+            usage.PauseShareOver(elapsed),
+            usage.MeanPauseMs);
         Report(ScenarioResult.From($"burst_{sizes.BurstEvents}", "gateway", 1, stats, _raw));
     }
 
