@@ -121,6 +121,19 @@ public sealed class HotReloadTests : IAsyncLifetime
         Assert.All(_cluster.Cluster.Silos, silo => Assert.NotNull(Settings(silo.ServiceProvider).Find("acme")));
     }
 
+    [Fact]
+    public async Task A_changed_topic_waits_for_a_restart_and_loses_no_event()
+    {
+        await EditAsync(
+            new TenantsYaml { Topic = "other-topic" }.Tenant("acme", _receiver.EndpointFor("acme-topic")).Tenant("slow", _receiver.EndpointFor("slow")),
+            settings => settings.Find("acme")!.Endpoint!.AbsolutePath.EndsWith("acme-topic", StringComparison.Ordinal));
+
+        var id = await _cluster.ClientPublisher.PublishAsync(Event("acme"));
+
+        Assert.Equal(id, Assert.Single(await _receiver.WaitForAsync("acme-topic", 1)).EventId);
+        Assert.All(_cluster.Cluster.Silos, silo => Assert.Equal(WebhookStreams.DefaultTopic, Settings(silo.ServiceProvider).Topic));
+    }
+
     private TenantsYaml Tenants(string? acmeEndpoint = null, string acmeKey = "key-v1", string[]? acmeExcluded = null, bool slowEnabled = true) =>
         new TenantsYaml()
             .Tenant("acme", acmeEndpoint ?? _receiver.EndpointFor("acme"), new Dictionary<string, string> { ["X-Api-Key"] = acmeKey }, excluded: acmeExcluded ?? [])

@@ -24,6 +24,9 @@ internal sealed class WebhookSettings
 
     public TenantEndpoint? Find(string tenantId) => Tenants.GetValueOrDefault(tenantId);
 
+    /// <summary>These settings on <paramref name="topic"/>.</summary>
+    public WebhookSettings WithTopic(string topic) => topic == Topic ? this : new(Enabled, topic, Tenants);
+
     /// <summary>Compiles validated options.</summary>
     public static WebhookSettings Compile(WebhookOptions options)
     {

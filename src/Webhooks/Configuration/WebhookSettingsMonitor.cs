@@ -74,7 +74,10 @@ internal sealed partial class WebhookSettingsMonitor : IDisposable
 
             if (next.Topic != _current.Topic)
             {
+                // The tenant grains subscribe to the topic the silo started with, and gateways learn the topic from
+                // them: a new one would send events where no grain listens. It waits for the restart.
                 LogTopicNeedsRestart(_logger, _current.Topic, next.Topic);
+                next = next.WithTopic(_current.Topic);
             }
 
             Volatile.Write(ref _current, next);
@@ -92,6 +95,6 @@ internal sealed partial class WebhookSettingsMonitor : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Configuration change rejected, the last good configuration stays in force: {Failure}")]
     private static partial void LogRejected(ILogger logger, string failure);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook.topic changed from '{Current}' to '{Next}': the tenant grains keep listening on '{Current}' until the silo restarts")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook.topic changed from '{Current}' to '{Next}': events keep flowing on '{Current}' until the silo restarts")]
     private static partial void LogTopicNeedsRestart(ILogger logger, string current, string next);
 }
