@@ -219,6 +219,51 @@ public sealed class ReliabilityTests
         await Eventually.Until(async () => (await env.Cluster.Tenant("healthy").GetStats()).Delivered == 50, "the healthy tenant's deliveries to be counted");
     }
 
+    [Fact]
+    public async Task A_delivery_that_gets_its_slot_after_its_endpoint_was_disabled_is_kept_failed()
+    {
+        // Three silo slots: 'busy' holds one, and two of 'stuck's requests hang until the delivery timeout, the second
+        // started half a timeout after the first. Its third event waits for a slot, as does one of 'healthy's.
+        await using var env = await TestEnvironment.StartAsync(extraSiloYaml: "  max_in_flight: 3\n  auto_disable_failures: 1\n  timeout: 00:00:10\n");
+        env.Receiver.Hold("busy");
+        env.Receiver.Hang("stuck");
+        env.Receiver.Hold("healthy");
+        var stuck = env.Cluster.Tenant("stuck");
+        await env.Cluster.Tenant("busy").Publish(Event("busy"));
+        await env.Receiver.WaitForAsync("busy", 1);
+        var first = await stuck.Publish(Event("stuck"));
+        await env.Receiver.WaitForAsync("stuck", 1);
+        env.Clock.Advance(TimeSpan.FromSeconds(5));
+        var second = await stuck.Publish(Event("stuck"));
+        await env.Receiver.WaitForAsync("stuck", 2);
+        var third = await stuck.Publish(Event("stuck"));
+        await Eventually.Until(() => stuck.GetStats(), s => s.InFlight == 3, "the third event to wait for a slot");
+        await env.Cluster.Tenant("healthy").Publish(Event("healthy"));
+        await Eventually.Until(() => env.Cluster.Tenant("healthy").GetStats(), s => s.InFlight == 1, "'healthy' to wait for a slot");
+
+        // The first times out: the endpoint is disabled and drops to one request at a time; its slot goes to
+        // 'healthy', which holds fewer.
+        env.Clock.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.Until(() => stuck.GetEndpointStatus(), s => !s.Enabled, "the endpoint to be disabled");
+        await env.Receiver.WaitForAsync("healthy", 1);
+
+        // 'busy' gives its slot back to the third while the second is still out: not sent, and kept for replay.
+        env.Receiver.Release("busy");
+        var failed = await Eventually.Until(() => stuck.GetFailed(), f => f.Length == 2, "the first and third events to be kept failed");
+        Assert.Equal(new[] { first, third }.Order(StringComparer.Ordinal), failed.Select(f => f.Event.Id).Order(StringComparer.Ordinal));
+        Assert.All(failed, f => Assert.Equal(FailureReasons.EndpointDisabled, f.Reason));
+        Assert.Equal(2, env.Receiver.RequestsFor("stuck").Count);
+
+        env.Clock.Advance(TimeSpan.FromSeconds(5));
+        var stats = await Eventually.Until(() => stuck.GetStats(), s => s.InFlight == 0 && s.Failed == 3, "the second event to time out and be kept failed");
+        Assert.Equal(0, stats.Buffered);
+        Assert.Equal(3, stats.Received);
+        Assert.Contains(second, (await stuck.GetFailed()).Select(f => f.Event.Id));
+        env.Receiver.Release("healthy");
+    }
+
+    private static WebhookEvent Event(string tenant) => WebhookEvent.Create(tenant, WebhookEventNames.PriceUpdated, new { price_id = "p" });
+
     private static TimeSpan Upper(TimeSpan wait) => (wait * 1.2) + TimeSpan.FromSeconds(1);
 
     /// <summary>A receiver and a one-silo cluster on a test clock.</summary>

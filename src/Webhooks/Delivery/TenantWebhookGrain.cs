@@ -317,6 +317,9 @@ internal sealed partial class TenantWebhookGrain(
             State.Endpoint.Enable();
             MarkDirty();
             LogEnabled(Logger, _tenantId);
+
+            // Events resumed from storage while the endpoint was disabled wait in line for it.
+            Pump();
             await PublishStatusAsync();
         }
 
@@ -827,7 +830,21 @@ internal sealed partial class TenantWebhookGrain(
                 {
                     // The tenant left the configuration while its payload was built, or its endpoint started failing
                     // while this delivery waited for a slot: it goes back in line, where the rules are checked again.
+                    // A disabled endpoint starts nothing from its line, so there the event is kept failed, as the
+                    // endpoint's other waiting events were when it was disabled.
                     Landed(pending);
+                    if (State.Endpoint.Disabled)
+                    {
+                        if (IsCurrent(pending))
+                        {
+                            KeepFailed(pending, FailureReasons.EndpointDisabled);
+                        }
+
+                        ReportLoad();
+                        TrimWhenIdle();
+                        return;
+                    }
+
                     (_requeued ??= new()).Enqueue(pending);
                     Pump();
                     return;
