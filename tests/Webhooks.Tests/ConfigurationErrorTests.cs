@@ -57,7 +57,30 @@ public sealed class ConfigurationErrorTests
         { "      endpoint: https://example.com/h\n      enabled: maybe", "enabled", "wrong type" },
         { "      endpoint: https://example.com/h\n      previous_secrets:\n        - secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n          expires_at: 2999-01-01T00:00:00Z", "previous_secrets", "needs a current 'secret'" },
         { "      endpoint: https://example.com/h\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n      previous_secrets:\n        - expires_at: 2999-01-01T00:00:00Z", "previous_secrets.0.secret", "is required" },
+
+        // The binder passes these over without a word; each would quietly drop an exclusion, a header, a retry or a secret.
+        { "      endpoint: https://example.com/h\n      excluded_events: usage.recorded", "excluded_events", "must be a list, not a single value" },
+        { "      endpoint: https://example.com/h\n      headers: \"X-Api-Key: abc\"", "headers", "must be a map, not a single value" },
+        { "      endpoint: https://example.com/h\n      headers:\n        X-Api-Key:\n          nested: abc", "headers.X-Api-Key", "must be a single value" },
+        { "      endpoint: https://example.com/h\n      retry_schedule: [5m, 10m]", "retry_schedule.0", "is not a duration" },
+        { "      endpoint: https://example.com/h\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n      previous_secrets: whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "previous_secrets", "must be a list, not a single value" },
+        { "      endpoint: https://example.com/h\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n      previous_secrets:\n        - secret: whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n          expires_at: next tuesday", "previous_secrets.0.expires_at", "wrong type" },
+        { "      endpoint: https://example.com/h\n      secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n      previous_secrets:\n        - whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "previous_secrets.0", "must be a map of settings" },
     };
+
+    [Theory]
+    [InlineData("api:\n  keys: [publisher-key-0123456789]\n  admin_keys: admin-key-0123456789abcdef\n", "api.admin_keys", "admin-key-0123456789abcdef")]
+    [InlineData("security:\n  allowed_networks: 10.0.0.0/8\n", "security.allowed_networks", "10.0.0.0/8")]
+    [InlineData("delivery:\n  retry_schedule: 00:00:05\n", "delivery.retry_schedule", "00:00:05")]
+    public async Task A_list_given_as_a_single_value_is_refused_without_repeating_it(string siloYaml, string field, string value)
+    {
+        string? path = null;
+        var message = await SiloHost.FailToStartAsync(Tenants("      endpoint: http://127.0.0.1:1/h"), siloYaml, files => path = SiloHost.SiloPath(files));
+
+        Assert.Contains(path!, message, StringComparison.Ordinal);
+        Assert.Contains($"field '{field}' must be a list, not a single value", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(TenantErrors))]
@@ -106,6 +129,7 @@ public sealed class ConfigurationErrorTests
     [InlineData("delivery:\n  max_concurrency: 0\n", "delivery.max_concurrency")]
     [InlineData("delivery:\n  buffer_size: 0\n", "delivery.buffer_size")]
     [InlineData("delivery:\n  timeout: soon\n", "delivery.timeout")]
+    [InlineData("delivery:\n  timeout: 00:00:1x\n", "delivery.timeout")]
     [InlineData("ingest:\n  stream_poll_interval: 00:00:05\n", "ingest.stream_poll_interval")]
     [InlineData("ingest:\n  stream_poll_interval: often\n", "ingest.stream_poll_interval")]
     public async Task A_bad_silo_setting_names_silo_yaml_and_the_field(string siloYaml, string field)

@@ -1,3 +1,8 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
@@ -6,7 +11,7 @@ using Microsoft.Extensions.FileProviders;
 namespace Webhooks.Configuration;
 
 /// <summary>Names where a configuration value came from, so that an error can point at the file to fix.</summary>
-public sealed class ConfigurationOrigin(IConfiguration configuration)
+public sealed partial class ConfigurationOrigin(IConfiguration configuration)
 {
     /// <summary>The raw configuration the engine was set up with.</summary>
     public IConfiguration Configuration { get; } = configuration;
@@ -34,20 +39,166 @@ public sealed class ConfigurationOrigin(IConfiguration configuration)
     /// </summary>
     public void Bind(string sectionPath, object target)
     {
+        var section = Configuration.GetSection(sectionPath);
         try
         {
-            Configuration.GetSection(sectionPath).Bind(target);
+            section.Bind(target);
         }
         catch (InvalidOperationException ex)
         {
-            var key = QuotedKey(ex.Message) ?? sectionPath;
+            var key = BinderKey().Match(ex.Message) is { Success: true } match ? match.Groups[1].Value : sectionPath;
             throw new WebhookConfigurationException($"{Describe(key)}: field '{key.Replace(':', '.')}' has a value of the wrong type: {ex.Message}", ex);
+        }
+
+        var problems = new List<string>();
+        CheckCollections(section, target, problems);
+        if (problems.Count > 0)
+        {
+            throw new WebhookConfigurationException(string.Join(Environment.NewLine + "  ", problems));
         }
     }
 
-    // The binder names the failing key in quotes, as in "... at 'delivery:timeout' to type ...".
-    private static string? QuotedKey(string message) =>
-        message.Split('\'').Where((_, index) => index % 2 == 1).FirstOrDefault(part => part.Contains(':', StringComparison.Ordinal));
+    // The binder names the failing key after "at", as in "... value '00:00:1x' at 'delivery:timeout' to type ...".
+    [GeneratedRegex("at '([^']+)'")]
+    private static partial Regex BinderKey();
+
+    // The binder passes over a single value where a list or map is expected, and over an entry of a list or map that
+    // it cannot convert: an exclusion, a header or an API key would be gone without a word. Each is an error instead.
+    // Values are never repeated: they may be secrets.
+    private void CheckCollections(IConfigurationSection section, object target, List<string> problems)
+    {
+        // Only the keys present are looked at: listing a section's children asks every configuration provider.
+        var properties = BindableProperties.GetOrAdd(target.GetType(), Bindable);
+        foreach (var child in section.GetChildren())
+        {
+            if (!properties.TryGetValue(child.Key, out var property))
+            {
+                continue;
+            }
+
+            var value = property.Info.GetValue(target);
+            if (property.ElementType is not { } elementType)
+            {
+                if (value is not null && IsOptions(property.Info.PropertyType))
+                {
+                    CheckCollections(child, value, problems);
+                }
+
+                continue;
+            }
+
+            var field = child.Path.Replace(':', '.');
+            var entries = child.GetChildren().ToList();
+            if (entries.Count == 0 && !string.IsNullOrEmpty(child.Value))
+            {
+                problems.Add($"{Describe(child.Path)}: field '{field}' must be a {(value is IDictionary || typeof(IDictionary).IsAssignableFrom(property.Info.PropertyType) ? "map" : "list")}, not a single value");
+                continue;
+            }
+
+            var bound = value is ICollection collection ? collection.Count : 0;
+            if (bound < entries.Count)
+            {
+                var before = problems.Count;
+                foreach (var entry in entries)
+                {
+                    if (Unreadable(entry, elementType) is { } problem)
+                    {
+                        problems.Add(problem);
+                    }
+                }
+
+                if (problems.Count == before)
+                {
+                    problems.Add($"{Describe(child.Path)}: field '{field}' has {entries.Count - bound} of its {entries.Count} entries that could not be read");
+                }
+
+                continue;
+            }
+
+            if (!IsOptions(elementType))
+            {
+                continue;
+            }
+
+            foreach (var entry in entries)
+            {
+                var element = value switch
+                {
+                    IDictionary map => map.Contains(entry.Key) ? map[entry.Key] : null,
+                    IList list when int.TryParse(entry.Key, out var index) && index >= 0 && index < list.Count => list[index],
+                    _ => null,
+                };
+
+                if (element is not null)
+                {
+                    CheckCollections(entry, element, problems);
+                }
+            }
+        }
+    }
+
+    private sealed record BindableProperty(PropertyInfo Info, Type? ElementType);
+
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, BindableProperty>> BindableProperties = new();
+
+    // The settable properties the binder fills, by their configuration key; a list's or map's carries its element type.
+    private static Dictionary<string, BindableProperty> Bindable(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(property => property.CanWrite && property.GetIndexParameters().Length == 0)
+            .ToDictionary(
+                property => property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name,
+                property => new BindableProperty(property, ElementType(property.PropertyType)),
+                StringComparer.OrdinalIgnoreCase);
+
+    private static Type? ElementType(Type type) =>
+        type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type) ? null
+        : type.IsArray ? type.GetElementType()
+        : type.IsGenericType ? type.GetGenericArguments()[^1]
+        : typeof(object);
+
+    // Why an entry of a list or map does not read as its element type, as the binder reads it; null when it does.
+    private string? Unreadable(IConfigurationSection entry, Type elementType)
+    {
+        var field = entry.Path.Replace(':', '.');
+        if (IsOptions(elementType))
+        {
+            if (entry.Value is not null)
+            {
+                return $"{Describe(entry.Path)}: field '{field}' must be a map of settings, not a single value";
+            }
+
+            try
+            {
+                entry.Get(elementType);
+                return null;
+            }
+            catch (InvalidOperationException ex)
+            {
+                var key = BinderKey().Match(ex.Message) is { Success: true } match ? match.Groups[1].Value : entry.Path;
+                return $"{Describe(key)}: field '{key.Replace(':', '.')}' has a value of the wrong type";
+            }
+        }
+
+        try
+        {
+            if (entry.Value is not null && TypeDescriptor.GetConverter(elementType).ConvertFromInvariantString(entry.Value) is not null)
+            {
+                return null;
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException)
+        {
+        }
+
+        var expected = elementType == typeof(string) ? "must be a single value, not a list or map"
+            : elementType == typeof(TimeSpan) ? "is not a duration such as 00:05:00"
+            : $"is not a valid {elementType.Name}";
+        return $"{Describe(entry.Path)}: field '{field}' {expected}";
+    }
+
+    // The engine's own option classes, whose properties are walked; not strings, values or framework types.
+    private static bool IsOptions(Type type) =>
+        type.IsClass && type != typeof(string) && type.Namespace?.StartsWith(nameof(Webhooks), StringComparison.Ordinal) == true;
 
     private static string Name(IConfigurationProvider provider) => provider switch
     {
