@@ -95,6 +95,18 @@ public sealed class ConfigurationErrorTests
         Assert.Contains(problem, message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("https://deploy:S3cretPassw0rd@hooks.example.com:99999/in", "https://…@hooks.example.com:99999/in", "S3cretPassw0rd")]
+    [InlineData("https://hooks.example.com:99999/in?token=S3cretT0ken", "https://hooks.example.com:99999/in", "S3cretT0ken")]
+    [InlineData("https://hooks.example.com:99999/in#S3cretFragment", "https://hooks.example.com:99999/in", "S3cretFragment")]
+    public async Task An_endpoint_error_shows_the_url_without_its_credentials_or_query(string endpoint, string shown, string secret)
+    {
+        var message = await SiloHost.FailToStartAsync(Tenants($"      endpoint: \"{endpoint}\""));
+
+        Assert.Contains($"'{shown}' is not an absolute http(s) URL", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_header_value_error_never_repeats_the_value()
     {

@@ -85,7 +85,7 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin, IOptio
         }
         else if (!Uri.TryCreate(tenant.Endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
         {
-            Fail("endpoint", $"'{WithoutQuery(tenant.Endpoint)}' is not an absolute http(s) URL");
+            Fail("endpoint", $"'{Shown(tenant.Endpoint)}' is not an absolute http(s) URL");
         }
         else if (uri.UserInfo.Length > 0)
         {
@@ -148,9 +148,18 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin, IOptio
     }
 
     // A query string may carry a token: an error shows what comes before it.
-    private static string WithoutQuery(string endpoint)
+    // An endpoint as an error may show it: without its query or fragment, nor the credentials before an '@' in its
+    // authority, any of which may hold a secret.
+    private static string Shown(string endpoint)
     {
-        var shown = endpoint.Split('?', 2)[0];
+        var shown = endpoint.Split(['?', '#'], 2)[0];
+        var authority = shown.IndexOf("//", StringComparison.Ordinal) is var slashes and >= 0 ? slashes + 2 : 0;
+        var end = shown.IndexOf('/', authority) is var path and >= 0 ? path : shown.Length;
+        if (end > authority && shown.LastIndexOf('@', end - 1, end - authority) is var at and >= 0)
+        {
+            shown = string.Concat(shown.AsSpan(0, authority), "…@", shown.AsSpan(at + 1));
+        }
+
         return shown.Length > 100 ? shown[..100] + "…" : shown;
     }
 
