@@ -91,12 +91,16 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         ["http: id a number"] = f => Http(f, """{"tenant_id":"acme","id":12,"event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "id"),
         ["http: timestamp without offset"] = f => Http(f, """{"tenant_id":"acme","timestamp":"2024-01-21T15:30:00","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "timestamp"),
         ["http: timestamp not a date"] = f => Http(f, """{"tenant_id":"acme","timestamp":"soon","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "timestamp"),
+        ["http: tenant_id an unpaired surrogate"] = f => Http(f, """{"tenant_id":"\udc00","event_name":"price.updated","payload":{"price_id":"p"}}""", 400, "tenant_id"),
+        ["http: price_id an unpaired surrogate"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":{"price_id":"\ud800"}}""", 400, "payload.price_id"),
         ["http: payload too large"] = f => Http(f, "{\"tenant_id\":\"acme\",\"event_name\":\"price.updated\",\"payload\":{\"price_id\":\"" + new string('p', 5000) + "\"}}", 413, "payload"),
         ["http: payload nested too deeply"] = f => Http(f, """{"tenant_id":"acme","event_name":"price.updated","payload":{"price_id":"p","a":[[[[[[[[[1]]]]]]]]]}}""", 400, "payload"),
 
         // Operator routes.
         ["http: replay without event_id or since"] = f => Http(f, "{}", 400, "body", "/v1/tenants/acme/failed/replay"),
         ["http: replay since not a date"] = f => Http(f, """{"since":"yesterday"}""", 400, "since", "/v1/tenants/acme/failed/replay"),
+        ["http: replay of an unpaired surrogate"] = f => Http(f, """{"event_id":"\ud800"}""", 400, "event_id", "/v1/tenants/acme/failed/replay"),
+        ["http: replay since an unpaired surrogate"] = f => Http(f, """{"since":"\ud800"}""", 400, "since", "/v1/tenants/acme/failed/replay"),
         ["http: replay of an unknown event"] = f => Http(f, """{"event_id":"never-failed"}""", 404, null, "/v1/tenants/acme/failed/replay"),
 
         // Grain API.
@@ -104,6 +108,7 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         ["grain: payload not an object"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "[1,2]" }, "payload"),
         ["grain: payload not JSON"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "{price_id:p}" }, "payload"),
         ["grain: empty payload"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = "" }, "payload"),
+        ["grain: price_id an unpaired surrogate"] = f => Grain(f, new WebhookEvent { EventName = WebhookEventNames.PriceUpdated, Payload = """{"price_id":"\ud800"}""" }, "payload.price_id"),
         ["grain: another tenant's event"] = f => Grain(f, WebhookEvent.Create("globex", WebhookEventNames.PriceUpdated, new { price_id = "p" }), "tenant_id"),
         ["grain: id with control characters"] = f => Grain(f, WebhookEvent.Create("acme", WebhookEventNames.PriceUpdated, new { price_id = "p" }) with { Id = "evt\n1" }, "id"),
 
@@ -111,6 +116,7 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         ["config: malformed YAML"] = f => Config(f, "webhook:\n  tenants:\n    acme: {endpoint: [\n", "malformed YAML"),
         ["config: endpoint not http(s)"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: gopher://x\n", "tenant 'acme', field 'endpoint'"),
         ["config: unknown excluded event"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      excluded_events: [price.moved]\n", "field 'excluded_events'"),
+        ["config: excluded_events a single value"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      excluded_events: usage.recorded\n", "field 'webhook.tenants.acme.excluded_events' must be a list"),
         ["config: malformed secret"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: whsec_tooshort\n", "field 'secret'"),
         ["config: unresolvable secret reference"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      secret: ${env:WEBHOOKS_TEST_NOWHERE}\n", "WEBHOOKS_TEST_NOWHERE"),
         ["config: reserved header"] = f => Config(f, "webhook:\n  tenants:\n    acme:\n      endpoint: https://x.example\n      headers:\n        Host: evil.example\n", "field 'headers.Host'"),

@@ -133,7 +133,12 @@ internal static class EventIngestEndpoints
             return null;
         }
 
-        return value.GetString();
+        if (!JsonText.TryRead(value, out var text))
+        {
+            errors[field] = [JsonText.NotUnicode];
+        }
+
+        return text;
     }
 
     private static DateTimeOffset? ReadTimestamp(JsonElement root, Dictionary<string, string[]> errors)

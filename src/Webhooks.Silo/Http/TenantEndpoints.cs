@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Webhooks.Payloads;
 
 namespace Webhooks.Silo.Http;
 
@@ -48,19 +49,20 @@ internal static class TenantEndpoints
         {
             if (eventId.ValueKind != JsonValueKind.Undefined)
             {
-                if (eventId.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(eventId.GetString()))
+                if (eventId.ValueKind != JsonValueKind.String || !JsonText.TryRead(eventId, out var failedId) || string.IsNullOrEmpty(failedId))
                 {
-                    return Invalid("event_id", "must be a non-empty string");
+                    return Invalid("event_id", "must be a non-empty string of valid Unicode text");
                 }
 
-                var result = await Grain(grains, tenant).Replay(eventId.GetString()!);
+                var result = await Grain(grains, tenant).Replay(failedId);
                 return result is { Replayed: 0, Remaining: 0 }
-                    ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such failed event", detail: $"Tenant '{tenant}' keeps no failed event '{eventId.GetString()}'.")
+                    ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such failed event", detail: $"Tenant '{tenant}' keeps no failed event '{failedId}'.")
                     : TypedResults.Ok(result);
             }
 
             if (since.ValueKind != JsonValueKind.String
-                || !DateTimeOffset.TryParse(since.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var from))
+                || !JsonText.TryRead(since, out var sinceText)
+                || !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var from))
             {
                 return Invalid("since", "must be an RFC 3339 date-time, such as 2024-01-21T15:30:00Z");
             }

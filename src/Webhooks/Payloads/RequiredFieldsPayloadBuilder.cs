@@ -25,7 +25,11 @@ public class RequiredFieldsPayloadBuilder(string eventName, params string[] requ
             {
                 yield return new($"payload.{field}", $"must be a string, not {Describe(value.ValueKind)}");
             }
-            else if (string.IsNullOrWhiteSpace(value.GetString()))
+            else if (!JsonText.TryRead(value, out var text))
+            {
+                yield return new($"payload.{field}", JsonText.NotUnicode);
+            }
+            else if (string.IsNullOrWhiteSpace(text))
             {
                 yield return new($"payload.{field}", "must not be empty");
             }
