@@ -489,12 +489,39 @@ internal sealed partial class TenantWebhookGrain(
             else
             {
                 Add(pending);
+
+                // With durable storage an event is delivered only once it is stored: a write that fails refuses the
+                // publish, and the publisher's retry must not find the event already delivered.
+                if (!Storage.IsDurable)
+                {
+                    Ready(pending);
+                    Pump();
+                }
+            }
+
+            MarkDirty();
+            try
+            {
+                await PersistAsync();
+            }
+            catch
+            {
+                if (IsCurrent(pending) && !pending.InFlight)
+                {
+                    _received--;
+                    _pending.Remove(webhookEvent.Id);
+                    MarkDirty();
+                }
+
+                throw;
+            }
+
+            if (Storage.IsDurable && IsCurrent(pending) && !pending.InFlight)
+            {
                 Ready(pending);
                 Pump();
             }
 
-            MarkDirty();
-            await PersistAsync();
             await Idempotency.AddAsync(_tenantId, webhookEvent.Id);
             outcome = true;
         }
