@@ -110,6 +110,19 @@ public sealed class ApiSecurityTests : IAsyncLifetime
         Assert.Contains("api.keys", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http_ports", "http://*:5997")]
+    [InlineData("https_ports", "https://*:5997")]
+    public async Task An_open_api_on_every_address_by_port_alone_stops_start_up_too(string setting, string shown)
+    {
+        // As in a container image that sets ASPNETCORE_HTTP_PORTS: with 'urls' emptied, Kestrel listens on the port
+        // on every address.
+        var message = await SiloHost.FailToStartAsync("webhook:\n  tenants: {}\n", extraArgs: ["--urls", "", $"--{setting}", "5997"]);
+
+        Assert.Contains(shown, message, StringComparison.Ordinal);
+        Assert.Contains("api.keys", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_open_api_on_a_kestrel_endpoint_beyond_loopback_stops_start_up_too()
     {

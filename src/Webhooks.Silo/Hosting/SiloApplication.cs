@@ -27,10 +27,7 @@ internal static class SiloApplication
         origin.Bind(IngestLimitsOptions.SectionName, limits);
         var observability = new SiloObservabilityOptions();
         origin.Bind(SiloObservabilityOptions.SectionName, observability);
-        // Kestrel's own endpoints, when configured, take the place of 'urls': both are judged.
-        var listenUrls = (builder.Configuration["urls"] ?? DefaultUrls).Split(';', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
-        var apiKeys = ApiKeys.Load(builder.Configuration, listenUrls);
+        var apiKeys = ApiKeys.Load(builder.Configuration, ListenUrls(builder.Configuration));
 
         // The envelope around a payload is small; a body far beyond the payload limit is cut off while it is read.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxPayloadBytes + (64 * 1024));
@@ -72,6 +69,20 @@ internal static class SiloApplication
         }
 
         return app;
+    }
+
+    // Where Kestrel listens, worked out as it does: 'urls' when set, else 'http_ports' and 'https_ports' on every
+    // address (container images set ASPNETCORE_HTTP_PORTS), else localhost. Kestrel's own endpoints, when configured,
+    // take the place of these: all are judged.
+    private static IEnumerable<string> ListenUrls(IConfiguration configuration)
+    {
+        const StringSplitOptions Entries = StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries;
+        var urls = configuration["urls"];
+        var addresses = !string.IsNullOrWhiteSpace(urls)
+            ? urls.Split(';', Entries)
+            : (configuration["http_ports"] ?? "").Split(';', Entries).Select(port => $"http://*:{port}")
+                .Concat((configuration["https_ports"] ?? "").Split(';', Entries).Select(port => $"https://*:{port}"));
+        return addresses.Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
     }
 
     // Embedded defaults, then the two YAML files, then the standard .NET overrides: environment and command line.
