@@ -142,6 +142,9 @@ public sealed class ConfigurationErrorTests
     [InlineData("delivery:\n  buffer_size: 0\n", "delivery.buffer_size")]
     [InlineData("delivery:\n  timeout: soon\n", "delivery.timeout")]
     [InlineData("delivery:\n  timeout: 00:00:1x\n", "delivery.timeout")]
+    [InlineData("development:\n  receiver: sometimes\n", "development.receiver")]
+    [InlineData("observability:\n  otlp_endpoint: not-a-url\n", "observability.otlp_endpoint")]
+    [InlineData("observability:\n  otlp_endpoint: localhost:4317\n", "observability.otlp_endpoint")]
     [InlineData("ingest:\n  stream_poll_interval: 00:00:05\n", "ingest.stream_poll_interval")]
     [InlineData("ingest:\n  stream_poll_interval: often\n", "ingest.stream_poll_interval")]
     public async Task A_bad_silo_setting_names_silo_yaml_and_the_field(string siloYaml, string field)

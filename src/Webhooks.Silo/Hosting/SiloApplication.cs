@@ -18,15 +18,22 @@ internal static class SiloApplication
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = startup.ConfigurationArgs });
         AddConfigurationSources(builder.Configuration, startup);
 
-        var siloOptions = new SiloHostOptions();
-        builder.Configuration.GetSection(SiloHostOptions.SectionName).Bind(siloOptions);
-        var development = new DevelopmentOptions();
-        builder.Configuration.GetSection(DevelopmentOptions.SectionName).Bind(development);
         var origin = new ConfigurationOrigin(builder.Configuration);
+        var siloOptions = new SiloHostOptions();
+        origin.Bind(SiloHostOptions.SectionName, siloOptions);
+        var development = new DevelopmentOptions();
+        origin.Bind(DevelopmentOptions.SectionName, development);
         var limits = new IngestLimitsOptions();
         origin.Bind(IngestLimitsOptions.SectionName, limits);
         var observability = new SiloObservabilityOptions();
         origin.Bind(SiloObservabilityOptions.SectionName, observability);
+        if (!string.IsNullOrWhiteSpace(observability.OtlpEndpoint)
+            && !(Uri.TryCreate(observability.OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+        {
+            var field = $"{SiloObservabilityOptions.SectionName}:otlp_endpoint";
+            throw new WebhookConfigurationException($"{origin.Describe(field)}: field '{field.Replace(':', '.')}' is not an absolute http(s) URL");
+        }
+
         var apiKeys = ApiKeys.Load(builder.Configuration, ListenUrls(builder.Configuration));
 
         // The envelope around a payload is small; a body far beyond the payload limit is cut off while it is read.
