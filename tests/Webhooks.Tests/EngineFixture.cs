@@ -31,6 +31,7 @@ public sealed class EngineFixture : IAsyncLifetime
         Receiver.RedirectTo("redirecting", "redirect-target");
         Receiver.RespondWith("verbose", HttpStatusCode.InternalServerError, VerboseBody);
         Receiver.Hang("hang");
+        Receiver.StallBody("stalled-gone", HttpStatusCode.Gone);
 
         var tenants = new TenantsYaml()
             .Tenant("acme", Receiver.EndpointFor("acme"), AcmeHeaders)
@@ -47,6 +48,7 @@ public sealed class EngineFixture : IAsyncLifetime
             .Tenant("verbose", Receiver.EndpointFor("verbose"), retrySchedule: OneQuickRetry)
             .Tenant("refused", $"http://127.0.0.1:{FreePorts.Next()}/hooks/refused", retrySchedule: OneQuickRetry)
             .Tenant("hang", Receiver.EndpointFor("hang"), retrySchedule: OneQuickRetry)
+            .Tenant("stalled-gone", Receiver.EndpointFor("stalled-gone"))
             .Tenant("healthy", Receiver.EndpointFor("healthy"));
         Cluster = await WebhookCluster.StartAsync(tenants, silos: 2);
     }

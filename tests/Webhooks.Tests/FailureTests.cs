@@ -33,6 +33,22 @@ public sealed class FailureTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_410_whose_body_stalls_past_the_timeout_still_disables_the_endpoint()
+    {
+        var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("stalled-gone", WebhookEventNames.PriceUpdated, new { price_id = "p" }));
+
+        // The status comes at once; reading the error's excerpt runs into the delivery timeout.
+        var status = await Eventually.Until(() => Cluster.Tenant("stalled-gone").GetEndpointStatus(), s => !s.Enabled, "the endpoint to be disabled");
+
+        Assert.Contains("410", status.DisabledReason, StringComparison.Ordinal);
+        var failed = Assert.Single(await Cluster.Tenant("stalled-gone").GetFailed());
+        Assert.Equal(id, failed.Event.Id);
+        Assert.Equal(FailureReasons.EndpointGone, failed.Reason);
+        Assert.Equal(410, failed.LastStatusCode);
+        Assert.Single(Receiver.RequestsFor("stalled-gone"));
+    }
+
+    [Fact]
     public async Task A_redirect_is_a_failure_and_is_not_followed()
     {
         var id = await Cluster.ClientPublisher.PublishAsync(WebhookEvent.Create("redirecting", WebhookEventNames.PriceUpdated, new { price_id = "p" }));

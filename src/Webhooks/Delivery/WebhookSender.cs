@@ -156,8 +156,10 @@ internal sealed class WebhookSender(IHttpClientFactory httpClientFactory, IOptio
 
             return Encoding.UTF8.GetString(buffer, 0, read);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
+            // The status and headers have come, and decide what follows (410, Retry-After): a body that stalls past
+            // the timeout only goes without its excerpt.
             return null;
         }
     }

@@ -72,6 +72,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public void RespondWith(string tenant, HttpStatusCode status, string body) =>
         _behaviors[tenant] = new Behavior(status, Hang: false, TimeSpan.Zero) { Body = body };
 
+    /// <summary>Answers <paramref name="status"/> at once, then sends part of the body and never the rest.</summary>
+    public void StallBody(string tenant, HttpStatusCode status) =>
+        _behaviors[tenant] = new Behavior(status, Hang: false, TimeSpan.Zero) { StallBody = true };
+
     public void Hang(string tenant) => _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: true, TimeSpan.Zero);
 
     /// <summary>Requests for <paramref name="tenant"/> wait unanswered until <see cref="Release"/>, then get 200.</summary>
@@ -155,6 +159,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 return Results.Empty;
             }
 
+            if (behavior.StallBody)
+            {
+                var response = request.HttpContext.Response;
+                response.StatusCode = (int)status;
+                response.ContentType = "text/plain";
+                response.ContentLength = 1024;
+                await response.WriteAsync("the start of a body that never ends");
+                await response.Body.FlushAsync();
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, _stopping.Token);
+                await Task.Delay(Timeout.Infinite, linked.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                request.HttpContext.Abort();
+                return Results.Empty;
+            }
+
             if (behavior.Gate is { } gate)
             {
                 await gate.Task.WaitAsync(_stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -194,5 +212,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         public string? Body { get; init; }
 
         public TaskCompletionSource? Gate { get; init; }
+
+        public bool StallBody { get; init; }
     }
 }
