@@ -101,6 +101,8 @@ public sealed class BadInputMatrixTests(BadInputFixture fixture) : IClassFixture
         ["http: replay since not a date"] = f => Http(f, """{"since":"yesterday"}""", 400, "since", "/v1/tenants/acme/failed/replay"),
         ["http: replay of an unpaired surrogate"] = f => Http(f, """{"event_id":"\ud800"}""", 400, "event_id", "/v1/tenants/acme/failed/replay"),
         ["http: replay since an unpaired surrogate"] = f => Http(f, """{"since":"\ud800"}""", 400, "since", "/v1/tenants/acme/failed/replay"),
+        ["http: operator route with a tenant id that has a space"] = f => Http(f, """{"event_id":"e"}""", 400, "tenant", "/v1/tenants/ac%20me/failed/replay"),
+        ["http: operator route with a tenant id too long"] = f => Http(f, "", 400, "tenant", $"/v1/tenants/{new string('t', 129)}/enable"),
         ["http: replay of an unknown event"] = f => Http(f, """{"event_id":"never-failed"}""", 404, null, "/v1/tenants/acme/failed/replay"),
 
         // Grain API.

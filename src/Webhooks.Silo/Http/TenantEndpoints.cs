@@ -12,6 +12,12 @@ internal static class TenantEndpoints
     public static RouteGroupBuilder MapTenantOperations(this IEndpointRouteBuilder endpoints)
     {
         var tenant = endpoints.MapGroup("/v1/tenants/{tenant}");
+
+        // A tenant id that no tenant can have is refused before it activates a grain.
+        tenant.AddEndpointFilter((context, next) =>
+            context.HttpContext.GetRouteValue("tenant") is string id && WebhookEventRules.TenantIdProblem(id) is { } problem
+                ? ValueTask.FromResult<object?>(TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tenant"] = [$"the tenant id {problem}"] }, title: "Invalid tenant id"))
+                : next(context));
         tenant.MapGet("/failed", (string tenant, IGrainFactory grains) => Grain(grains, tenant).GetFailed())
             .WithSummary("Lists the tenant's failed events, oldest first.");
         tenant.MapPost("/failed/replay", ReplayAsync)
