@@ -133,6 +133,33 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.All(delivered.Values, count => Assert.Equal(1, count));
     }
 
+    [Fact]
+    public async Task An_outcome_that_lands_while_a_stopping_silo_waits_for_another_delivery_is_not_sent_again()
+    {
+        // A delivery that hangs longer than the silo waits at a stop, beside one that succeeds during the wait.
+        var siloYaml = _files.Write("silo-long-timeout.yaml", File.ReadAllText(_siloYaml).Replace("timeout: 00:00:30", "timeout: 00:10:00", StringComparison.Ordinal));
+        string hung, landed;
+        await using (var silo = await SiloProcess.StartAsync(siloYaml, _tenantsYaml, SiloHost.ReserveAddress()))
+        {
+            _receiver.Hang(Tenant);
+            hung = await PublishAsync(silo, 0);
+            await _receiver.WaitUntilAsync(() => _receiver.OpenRequests(Tenant), open => open == 1, "the first delivery to hang");
+            _receiver.AnswerAfter(Tenant, TimeSpan.FromSeconds(3));
+            landed = await PublishAsync(silo, 1);
+            await _receiver.WaitUntilAsync(() => _receiver.OpenRequests(Tenant), open => open == 2, "the second delivery to be out");
+            await silo.TerminateAsync(TimeSpan.FromMinutes(3));
+        }
+
+        Assert.Equal(1, _receiver.SuccessesFor(Tenant).GetValueOrDefault(landed));
+        _receiver.RespondWith(Tenant, HttpStatusCode.OK);
+        await using var restarted = await StartSiloAsync();
+
+        // The hung delivery is sent again, and one published after the restart follows it; the landed one is not.
+        var later = await PublishAsync(restarted, 2);
+        await _receiver.WaitUntilAsync(() => _receiver.SuccessesFor(Tenant), s => s.ContainsKey(hung) && s.ContainsKey(later), "the hung and the later event", TimeSpan.FromSeconds(90));
+        Assert.Equal(1, _receiver.SuccessesFor(Tenant)[landed]);
+    }
+
     private Task<SiloProcess> StartSiloAsync() => SiloProcess.StartAsync(_siloYaml, _tenantsYaml, SiloHost.ReserveAddress());
 
     private static async Task<string> PublishAsync(SiloProcess silo, int sequence, string? id = null)

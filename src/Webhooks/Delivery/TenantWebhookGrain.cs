@@ -106,7 +106,7 @@ internal sealed partial class TenantWebhookGrain(
     private Task? _writing;
     private TaskCompletionSource? _nextWrite;
     private TaskCompletionSource? _currentWrite;
-    private TaskCompletionSource? _idle;
+    private TaskCompletionSource? _landed;
 
     private WebhookSettingsMonitor Settings => services.Settings;
 
@@ -361,15 +361,16 @@ internal sealed partial class TenantWebhookGrain(
         }
 
         var shuttingDown = reason.ReasonCode == DeactivationReasonCode.ShuttingDown;
-        if (_inFlightCount > 0)
+        // Stored as it stands, then again as each outcome comes in: once the runtime's time is up nothing can be
+        // stored, and a delivery whose outcome was not stored is sent again when the tenant resumes. One that lands
+        // during a write is stored by the next.
+        while (_inFlightCount > 0 && !cancellationToken.IsCancellationRequested)
         {
-            // Stored first as it stands: once the runtime's time is up nothing can be stored, and deliveries whose
-            // outcome never came are then sent again when the tenant resumes. Deliveries may land during the write.
-            _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _landed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await StoreAsync(shuttingDown, cancellationToken);
             try
             {
-                await _idle.Task.WaitAsync(cancellationToken);
+                await _landed.Task.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -982,11 +983,8 @@ internal sealed partial class TenantWebhookGrain(
     {
         pending.InFlight = false;
         _inFlightCount--;
-        if (_inFlightCount == 0)
-        {
-            // A deactivation waiting for this carries on after the current turn, once the outcome is recorded.
-            _idle?.TrySetResult();
-        }
+        // A deactivation waiting for outcomes stores this one after the current turn, once it is recorded.
+        _landed?.TrySetResult();
     }
 
     private void Finish(PendingDelivery pending, DeliveryResult result, DateTimeOffset started)
