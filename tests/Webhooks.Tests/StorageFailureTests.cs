@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Orleans.Storage;
+using Webhooks.Delivery;
 using Webhooks.Configuration;
 
 namespace Webhooks.Tests;
@@ -11,7 +13,7 @@ public sealed class StorageFailureTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var storage = new FirstWriteFailsStorage();
+        var storage = new FailingStorage { FailWhenStoring = "evt-once" };
         var siloYaml = $"""
             storage:
               provider: redis
@@ -25,7 +27,7 @@ public sealed class StorageFailureTests
         var once = WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-once" };
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => grain.Publish(once));
-        Assert.Contains(FirstWriteFailsStorage.Failure, refused.ToString(), StringComparison.Ordinal);
+        Assert.Contains(FailingStorage.Failure, refused.ToString(), StringComparison.Ordinal);
 
         // An event published after it is delivered, and the grain settles: the refused event was not sent meanwhile.
         await grain.Publish(once with { Id = "evt-later" });
@@ -42,12 +44,90 @@ public sealed class StorageFailureTests
         Assert.Equal(2, receiver.RequestsFor("stored").Count);
     }
 
-    /// <summary>Grain storage whose first write fails; it stores nothing, which a test that never reactivates does not need.</summary>
-    private sealed class FirstWriteFailsStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+    [Fact]
+    public async Task A_publish_to_a_disabled_endpoint_whose_write_fails_keeps_no_failed_copy()
     {
-        public const string Failure = "the first write fails";
+        await using var redis = await RedisServer.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var storage = new FailingStorage();
+        await using var cluster = await WebhookCluster.StartAsync(
+            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
+            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n",
+            configureSilo: silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, storage));
+        var grain = cluster.Tenant("stored");
+        receiver.RespondWith("stored", System.Net.HttpStatusCode.Gone);
+        var gone = await grain.Publish(WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p0" }));
+        await Eventually.Until(() => grain.GetEndpointStatus(), s => !s.Enabled, "the endpoint to be disabled by the 410");
 
-        private int _writes;
+        // Published while disabled, the event is kept failed; its write fails, so the publish is refused.
+        storage.FailWhenStoring = "evt-kept";
+        var kept = WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-kept" };
+        await Assert.ThrowsAnyAsync<Exception>(() => grain.Publish(kept));
+        Assert.Equal([gone], (await grain.GetFailed()).Select(f => f.Event.Id));
+
+        // The publisher's retry keeps one copy.
+        await grain.Publish(kept);
+        Assert.Equal([gone, "evt-kept"], (await grain.GetFailed()).Select(f => f.Event.Id));
+        var stats = await grain.GetStats();
+        Assert.Equal(2, stats.Received);
+        Assert.Equal(2, stats.Failed);
+    }
+
+    [Fact]
+    public async Task A_stored_event_whose_id_cannot_be_recorded_is_still_acknowledged_and_delivered_once()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var idempotency = new FirstRecordFailsIdempotency();
+        await using var cluster = await WebhookCluster.StartAsync(
+            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
+            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n",
+            configureSilo: silo => silo.Services.AddSingleton<IIdempotencyStore>(idempotency));
+        var grain = cluster.Tenant("stored");
+
+        // Refusing it would have the publisher send it again after its delivery.
+        var id = await grain.Publish(WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-unrecorded" });
+
+        Assert.Equal("evt-unrecorded", id);
+        await receiver.WaitUntilAsync(() => receiver.SuccessesFor("stored"), s => s.ContainsKey(id), "the event");
+        Assert.Equal(1, idempotency.Failures);
+        Assert.Contains(cluster.SiloLogs, log => log.Level == LogLevel.Warning && log.Message.Contains("could not record its id", StringComparison.Ordinal) && log.Message.Contains(id, StringComparison.Ordinal));
+    }
+
+    /// <summary>An idempotency store whose first record fails.</summary>
+    private sealed class FirstRecordFailsIdempotency : IIdempotencyStore
+    {
+        private readonly ConcurrentDictionary<string, bool> _ids = new(StringComparer.Ordinal);
+        private int _records;
+
+        public int Failures { get; private set; }
+
+        public ValueTask<bool> ContainsAsync(string tenantId, string eventId) => ValueTask.FromResult(_ids.ContainsKey($"{tenantId}/{eventId}"));
+
+        public ValueTask AddAsync(string tenantId, string eventId)
+        {
+            if (Interlocked.Increment(ref _records) == 1)
+            {
+                Failures++;
+                return ValueTask.FromException(new InvalidOperationException("the first record fails"));
+            }
+
+            _ids[$"{tenantId}/{eventId}"] = true;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// Grain storage that fails the first write holding the event <see cref="FailWhenStoring"/>, pending or failed. It
+    /// stores nothing, which a test that never reactivates a grain does not need.
+    /// </summary>
+    private sealed class FailingStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+    {
+        public const string Failure = "the write fails";
+
+        private int _failed;
+
+        public string? FailWhenStoring { get; set; }
 
         public void Participate(ISiloLifecycle observer)
         {
@@ -56,7 +136,11 @@ public sealed class StorageFailureTests
         public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-            Interlocked.Increment(ref _writes) == 1 ? Task.FromException(new InvalidOperationException(Failure)) : Task.CompletedTask;
+            grainState.State is TenantDeliveryState state
+            && (state.Pending.Any(p => p.Event.Id == FailWhenStoring) || state.Failed.Any(f => f.Event.Id == FailWhenStoring))
+            && Interlocked.Exchange(ref _failed, 1) == 0
+                ? Task.FromException(new InvalidOperationException(Failure))
+                : Task.CompletedTask;
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
     }

@@ -507,13 +507,25 @@ internal sealed partial class TenantWebhookGrain(
             }
             catch
             {
+                // The publish is refused: the event is taken back, whether it waits or was kept failed, so that the
+                // publisher's retry does not find a copy of it.
+                var keptFailed = State.Failed.FindLastIndex(failed => ReferenceEquals(failed.Event, webhookEvent));
                 if (IsCurrent(pending) && !pending.InFlight)
                 {
-                    _received--;
                     _pending.Remove(webhookEvent.Id);
-                    MarkDirty();
+                }
+                else if (keptFailed >= 0)
+                {
+                    State.Failed.RemoveAt(keptFailed);
+                    _failedCount--;
+                }
+                else
+                {
+                    throw;
                 }
 
+                _received--;
+                MarkDirty();
                 throw;
             }
 
@@ -523,7 +535,17 @@ internal sealed partial class TenantWebhookGrain(
                 Pump();
             }
 
-            await Idempotency.AddAsync(_tenantId, webhookEvent.Id);
+            try
+            {
+                await Idempotency.AddAsync(_tenantId, webhookEvent.Id);
+            }
+            catch (Exception ex) when (Storage.IsDurable)
+            {
+                // The event is stored and will be delivered: refusing the publish now would have its publisher send
+                // it again once it has gone. Only a repeat published after its delivery is no longer recognised.
+                LogIdempotencyError(Logger, _tenantId, webhookEvent.Id, ex);
+            }
+
             outcome = true;
         }
         finally
@@ -1573,6 +1595,9 @@ internal sealed partial class TenantWebhookGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId} could not wake itself for its retries; its reminder will")]
     private static partial void LogRetryWakeFailed(ILogger logger, string tenantId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId} accepted and stored event {EventId}, but could not record its id: a repeat of it published after its delivery would be delivered again")]
+    private static partial void LogIdempotencyError(ILogger logger, string tenantId, string eventId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream error for tenant {TenantId}")]
     private static partial void LogStreamError(ILogger logger, string tenantId, Exception exception);
