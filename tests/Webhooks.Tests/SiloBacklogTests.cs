@@ -20,6 +20,25 @@ public sealed class SiloBacklogTests
         """;
 
     [Fact]
+    public async Task A_delivery_that_ends_after_its_endpoint_was_disabled_gives_its_room_back()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+
+        // The first request is answered 410 at once, which disables the endpoint; the other is answered 200 later.
+        receiver.FailFirst("gone", 1, System.Net.HttpStatusCode.Gone, successDelay: TimeSpan.FromMilliseconds(300));
+        await using var cluster = await WebhookCluster.StartAsync(new TenantsYaml().Tenant("gone", receiver.EndpointFor("gone")), "delivery:\n  max_concurrency: 4\n");
+        var grain = cluster.Tenant("gone");
+        await grain.Publish(WebhookEvent.Create("gone", WebhookEventNames.PriceUpdated, new { price_id = "p1" }));
+        await grain.Publish(WebhookEvent.Create("gone", WebhookEventNames.PriceUpdated, new { price_id = "p2" }));
+
+        var stats = await Eventually.Until(() => grain.GetStats(), s => s.InFlight == 0 && s.Delivered == 1 && s.Failed == 1, "one event delivered and one kept failed");
+
+        Assert.False((await grain.GetEndpointStatus()).Enabled);
+        Assert.Equal(0, stats.Buffered);
+        Assert.Equal(0, cluster.Cluster.Silos[0].ServiceProvider.GetRequiredService<SiloBacklog>().Held);
+    }
+
+    [Fact]
     public async Task Tenants_that_hang_fill_only_part_of_the_backlog_and_a_healthy_tenant_still_gets_in()
     {
         var receiver = await WebhookReceiver.StartAsync();

@@ -611,8 +611,15 @@ internal sealed partial class TenantWebhookGrain(
     // Starts deliveries while there is room in flight. Rules are checked again, as the configuration may have changed.
     private void Pump()
     {
-        if (_pumping || _deactivating || State.Endpoint.Disabled)
+        if (_pumping)
         {
+            return;
+        }
+
+        if (_deactivating || State.Endpoint.Disabled)
+        {
+            // Nothing starts, but what this grain holds may have changed, as when a delivery ends.
+            ReportLoad();
             return;
         }
 

@@ -54,8 +54,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// The first <paramref name="count"/> requests for <paramref name="tenant"/> get <paramref name="status"/> (with a
     /// <c>Retry-After</c> when given); later ones get 200.
     /// </summary>
-    public void FailFirst(string tenant, int count, HttpStatusCode status = HttpStatusCode.InternalServerError, TimeSpan? retryAfter = null) =>
-        _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, TimeSpan.Zero) { FailFirst = count, FailStatus = status, RetryAfter = retryAfter };
+    public void FailFirst(string tenant, int count, HttpStatusCode status = HttpStatusCode.InternalServerError, TimeSpan? retryAfter = null, TimeSpan? successDelay = null) =>
+        _behaviors[tenant] = new Behavior(HttpStatusCode.OK, Hang: false, successDelay ?? TimeSpan.Zero) { FailFirst = count, FailStatus = status, RetryAfter = retryAfter };
 
     /// <summary>Successful (2xx) deliveries of each event id to <paramref name="tenant"/>.</summary>
     public IReadOnlyDictionary<string, int> SuccessesFor(string tenant) =>
@@ -178,7 +178,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 await gate.Task.WaitAsync(_stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
-            if (behavior.Delay > TimeSpan.Zero)
+            if (!failing && behavior.Delay > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.Delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
