@@ -74,6 +74,31 @@ public sealed class StorageFailureTests
     }
 
     [Fact]
+    public async Task Events_stored_as_out_on_an_endpoint_since_disabled_resume_as_failed()
+    {
+        // Stored while two deliveries were out, just as the endpoint was disabled, before their outcomes came.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var stored = new TenantDeliveryState();
+        stored.Endpoint.Disable("the endpoint answered 410 Gone", DateTimeOffset.UtcNow);
+        stored.Pending.Add(new PendingDelivery { Event = WebhookEvent.Create("resumed", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-out-1" }, Attempts = 1 });
+        stored.Pending.Add(new PendingDelivery { Event = WebhookEvent.Create("resumed", WebhookEventNames.PriceUpdated, new { price_id = "p2" }) with { Id = "evt-out-2" }, Attempts = 1 });
+        await using var cluster = await WebhookCluster.StartAsync(
+            new TenantsYaml().Tenant("resumed", receiver.EndpointFor("resumed")),
+            configureSilo: silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, new FailingStorage { Stored = stored }));
+        var grain = cluster.Tenant("resumed");
+
+        var failed = await grain.GetFailed();
+
+        Assert.Equal(["evt-out-1", "evt-out-2"], failed.Select(f => f.Event.Id));
+        Assert.All(failed, f => Assert.Equal(FailureReasons.EndpointDisabled, f.Reason));
+        var stats = await grain.GetStats();
+        Assert.Equal(0, stats.Buffered);
+        Assert.Equal(0, stats.Retrying);
+        Assert.Equal(0, stats.InFlight);
+        Assert.Empty(receiver.RequestsFor("resumed"));
+    }
+
+    [Fact]
     public async Task A_stored_event_whose_id_cannot_be_recorded_is_still_acknowledged_and_delivered_once()
     {
         await using var redis = await RedisServer.StartAsync();
@@ -118,8 +143,8 @@ public sealed class StorageFailureTests
     }
 
     /// <summary>
-    /// Grain storage that fails the first write holding the event <see cref="FailWhenStoring"/>, pending or failed. It
-    /// stores nothing, which a test that never reactivates a grain does not need.
+    /// Grain storage that fails the first write holding the event <see cref="FailWhenStoring"/>, pending or failed, and
+    /// reads <see cref="Stored"/>. It stores nothing, which a test that never reactivates a grain does not need.
     /// </summary>
     private sealed class FailingStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
     {
@@ -129,11 +154,23 @@ public sealed class StorageFailureTests
 
         public string? FailWhenStoring { get; set; }
 
+        /// <summary>The delivery state every tenant grain reads when it activates.</summary>
+        public TenantDeliveryState? Stored { get; init; }
+
         public void Participate(ISiloLifecycle observer)
         {
         }
 
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (Stored is { } stored && grainState is IGrainState<TenantDeliveryState> delivery)
+            {
+                delivery.State = stored;
+                delivery.RecordExists = true;
+            }
+
+            return Task.CompletedTask;
+        }
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
             grainState.State is TenantDeliveryState state

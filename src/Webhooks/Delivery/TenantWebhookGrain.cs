@@ -193,6 +193,14 @@ internal sealed partial class TenantWebhookGrain(
         foreach (var pending in State.Pending)
         {
             (_pending ??= new(StringComparer.Ordinal))[pending.Event.Id] = pending;
+            if (State.Endpoint.Disabled)
+            {
+                // Out when the endpoint was disabled and stored before their outcome came: kept failed, as the
+                // endpoint's other events were, rather than waiting in a line that a disabled endpoint never starts.
+                KeepFailed(pending, FailureReasons.EndpointDisabled);
+                continue;
+            }
+
             Schedule(pending, now);
         }
 
