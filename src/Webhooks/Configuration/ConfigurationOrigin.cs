@@ -13,6 +13,8 @@ namespace Webhooks.Configuration;
 /// <summary>Names where a configuration value came from, so that an error can point at the file to fix.</summary>
 public sealed partial class ConfigurationOrigin(IConfiguration configuration)
 {
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, BindableProperty>> BindableProperties = new();
+
     /// <summary>The raw configuration the engine was set up with.</summary>
     public IConfiguration Configuration { get; } = configuration;
 
@@ -91,7 +93,7 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
             var entries = child.GetChildren().ToList();
             if (entries.Count == 0 && !string.IsNullOrEmpty(child.Value))
             {
-                problems.Add($"{Describe(child.Path)}: field '{field}' must be a {(value is IDictionary || typeof(IDictionary).IsAssignableFrom(property.Info.PropertyType) ? "map" : "list")}, not a single value");
+                problems.Add($"{Describe(child.Path)}: field '{field}' must be a {(typeof(IDictionary).IsAssignableFrom(property.Info.PropertyType) ? "map" : "list")}, not a single value");
                 continue;
             }
 
@@ -136,10 +138,6 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
             }
         }
     }
-
-    private sealed record BindableProperty(PropertyInfo Info, Type? ElementType);
-
-    private static readonly ConcurrentDictionary<Type, Dictionary<string, BindableProperty>> BindableProperties = new();
 
     // The settable properties the binder fills, by their configuration key; a list's or map's carries its element type.
     private static Dictionary<string, BindableProperty> Bindable(Type type) =>
@@ -195,6 +193,8 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
             : $"is not a valid {elementType.Name}";
         return $"{Describe(entry.Path)}: field '{field}' {expected}";
     }
+
+    private sealed record BindableProperty(PropertyInfo Info, Type? ElementType);
 
     // The engine's own option classes, whose properties are walked; not strings, values or framework types.
     private static bool IsOptions(Type type) =>

@@ -147,7 +147,6 @@ internal sealed class WebhookOptionsValidator(ConfigurationOrigin origin, IOptio
         }
     }
 
-    // A query string may carry a token: an error shows what comes before it.
     // An endpoint as an error may show it: without its query or fragment, nor the credentials before an '@' in its
     // authority, any of which may hold a secret.
     private static string Shown(string endpoint)
