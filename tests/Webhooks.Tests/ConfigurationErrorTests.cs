@@ -144,6 +144,7 @@ public sealed class ConfigurationErrorTests
     [InlineData("delivery:\n  timeout: 00:00:1x\n", "delivery.timeout")]
     [InlineData("development:\n  receiver: sometimes\n", "development.receiver")]
     [InlineData("observability:\n  otlp_endpoint: not-a-url\n", "observability.otlp_endpoint")]
+    [InlineData("ingest:\n  max_json_depth: 65\n", "ingest.max_json_depth")]
     [InlineData("observability:\n  otlp_endpoint: localhost:4317\n", "observability.otlp_endpoint")]
     [InlineData("ingest:\n  stream_poll_interval: 00:00:05\n", "ingest.stream_poll_interval")]
     [InlineData("ingest:\n  stream_poll_interval: often\n", "ingest.stream_poll_interval")]

@@ -186,7 +186,13 @@ public sealed class OperationsMetricsTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Configuration.AddInMemoryCollection([KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8")]);
+        builder.Configuration.AddInMemoryCollection(
+        [
+            KeyValuePair.Create<string, string?>("security:allowed_networks:0", "127.0.0.0/8"),
+
+            // A failure of the endpoint's would disable it at once; the builder's is not the endpoint's.
+            KeyValuePair.Create<string, string?>("delivery:auto_disable_failures", "1"),
+        ]);
         builder.Configuration.AddWebhooksYamlFile(tenantsPath);
         builder.Services.AddWebhookPayloadBuilder<FailingPriceDeletedBuilder>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(WebhookMetrics.MeterName).AddPrometheusExporter());
@@ -224,6 +230,10 @@ public sealed class OperationsMetricsTests
             Assert.Equal("error", error.Outcome);
             Assert.Null(error.StatusCode);
             Assert.Contains(FailingPriceDeletedBuilder.Message, error.Error, StringComparison.Ordinal);
+            var status = await app.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantWebhookGrain>("acme").GetEndpointStatus();
+            Assert.True(status.Enabled);
+            Assert.Equal(0, status.ConsecutiveFailures);
+            Assert.Null(status.FailingSince);
         }
         finally
         {

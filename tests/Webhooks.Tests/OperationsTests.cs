@@ -64,6 +64,30 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task Labels_never_take_an_event_name_or_tenant_id_that_a_publisher_made_up()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var silo = await SiloHost.StartAsync(new TenantsYaml().Tenant("acme", receiver.EndpointFor("acme")).ToString(), "observability:\n  tenant_labels: true\n");
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await silo.PublishAsync("acme", "made-up-event-name")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await silo.PublishAsync("made up tenant", "price.updated")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("not-configured-tenant", "price.updated")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await silo.PublishAsync("acme", "price.updated")).StatusCode);
+
+        var metrics = await Eventually.Until(
+            () => silo.Http.GetStringAsync("/metrics"),
+            text => PrometheusText.Sum(text, "webhooks_delivery_attempts_total", "tenant", "acme") == 1,
+            "the configured tenant's attempt");
+        Assert.Equal(4, PrometheusText.Sum(metrics, "webhooks_events_published_total"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_published_total", "event_name", "invalid"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_published_total", "tenant", "unknown"));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "webhooks_events_published_total", "tenant", "invalid"));
+        Assert.DoesNotContain("made-up-event-name", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("made up tenant", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-configured-tenant", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_publishers_trace_context_reaches_the_receiver()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -67,9 +67,18 @@ public sealed class WebhookMetrics
     /// </summary>
     internal const string PublishCountedKey = "webhooks-publish-counted";
 
-    public void Published(string tenantId, string eventName) => _published.Add(1, Tags(tenantId, ("event_name", eventName)));
+    /// <summary>The value of the <c>event_name</c> and <c>tenant</c> tags for a name or id that no event or tenant has.</summary>
+    public const string InvalidLabel = "invalid";
 
-    public void Accepted(string tenantId, string eventName) => _accepted.Add(1, Tags(tenantId, ("event_name", eventName)));
+    /// <summary>
+    /// Whether a tenant id names a configured tenant, set where the configuration is known (in a silo). Other ids are
+    /// tagged <c>unknown</c>: labels come from what publishers send, and must not grow with it.
+    /// </summary>
+    internal Func<string, bool>? IsConfiguredTenant { get; set; }
+
+    public void Published(string tenantId, string eventName) => _published.Add(1, Tags(tenantId, ("event_name", EventLabel(eventName))));
+
+    public void Accepted(string tenantId, string eventName) => _accepted.Add(1, Tags(tenantId, ("event_name", EventLabel(eventName))));
 
     public void Refused(string tenantId, string reason) => _refused.Add(1, Tags(tenantId, ("reason", reason)));
 
@@ -87,19 +96,28 @@ public sealed class WebhookMetrics
 
     public void Attempted(string tenantId, string eventName, string outcome, int? statusCode, TimeSpan duration)
     {
-        var tags = Tags(tenantId, ("event_name", eventName), ("outcome", outcome), ("status_class", StatusClass(statusCode)));
+        var tags = Tags(tenantId, ("event_name", EventLabel(eventName)), ("outcome", outcome), ("status_class", StatusClass(statusCode)));
         _attempts.Add(1, tags);
         _attemptDuration.Record(duration.TotalSeconds, tags);
     }
 
     public void Delivered(string tenantId, string eventName, TimeSpan sinceEvent) =>
-        _latency.Record(Math.Max(sinceEvent.TotalSeconds, 0), Tags(tenantId, ("event_name", eventName)));
+        _latency.Record(Math.Max(sinceEvent.TotalSeconds, 0), Tags(tenantId, ("event_name", EventLabel(eventName))));
 
     private static string StatusClass(int? statusCode) => statusCode switch
     {
         >= 100 and < 600 => $"{statusCode / 100}xx",
         _ => "none",
     };
+
+    // An event name that publishers may send is a label only when it is one of the known event types.
+    private static string EventLabel(string? eventName) => WebhookEventNames.IsKnown(eventName) ? eventName! : InvalidLabel;
+
+    /// <summary>The <c>tenant</c> tag for <paramref name="tenantId"/>: the id when it is a configured tenant's.</summary>
+    internal string TenantLabel(string tenantId) =>
+        string.IsNullOrEmpty(tenantId) || WebhookEventRules.TenantIdProblem(tenantId) is not null ? InvalidLabel
+        : IsConfiguredTenant is { } configured && !configured(tenantId) ? "unknown"
+        : tenantId;
 
     private TagList Tags(string tenantId, params ReadOnlySpan<(string Key, string Value)> tags)
     {
@@ -111,7 +129,7 @@ public sealed class WebhookMetrics
 
         if (_tenantLabels)
         {
-            list.Add("tenant", tenantId);
+            list.Add("tenant", TenantLabel(tenantId));
         }
 
         return list;

@@ -99,7 +99,9 @@ internal sealed class IngestLimitsValidator(ConfigurationOrigin origin) : IValid
 {
     public ValidateOptionsResult Validate(string? name, IngestLimitsOptions options) => new SectionChecks(origin, IngestLimitsOptions.SectionName)
         .Check(options.MaxPayloadBytes is >= 1024 and <= 16 * 1024 * 1024, "max_payload_bytes", "must be between 1024 and 16777216")
-        .Check(options.MaxJsonDepth is >= 2 and <= 256, "max_json_depth", "must be between 2 and 256")
+        // The delivery writes a payload into its envelope with System.Text.Json, which reads no deeper than 64: a deeper
+        // payload would be accepted and then fail every attempt.
+        .Check(options.MaxJsonDepth is >= 2 and <= 64, "max_json_depth", "must be between 2 and 64")
         .Check(options.HasValidStreamPollInterval, "stream_poll_interval", "must be between 00:00:00.001 and 00:00:01")
         .Result;
 }

@@ -1095,7 +1095,14 @@ internal sealed partial class TenantWebhookGrain(
 
         pending.LastStatusCode = result.StatusCode;
         pending.LastError = result.Error;
-        State.Endpoint.Failed(now);
+
+        // An attempt that failed in the engine, as when its payload could not be built, never reached the endpoint and
+        // says nothing of its health: it neither starts nor extends a run of failures, nor disables the endpoint.
+        var reachedEndpoint = result.Outcome != DeliveryOutcomes.Error;
+        if (reachedEndpoint)
+        {
+            State.Endpoint.Failed(now);
+        }
 
         // The first failure of a run is a warning; the rest of the run is at Debug, so an outage is not a line per event.
         if (State.Endpoint.ConsecutiveFailures == 1)
@@ -1120,7 +1127,7 @@ internal sealed partial class TenantWebhookGrain(
             return;
         }
 
-        if (AutoDisableReason(now) is { } disableReason)
+        if (reachedEndpoint && AutoDisableReason(now) is { } disableReason)
         {
             KeepFailed(pending, FailureReasons.EndpointDisabled);
             DisableEndpoint(disableReason, now);

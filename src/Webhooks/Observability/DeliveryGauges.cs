@@ -10,11 +10,11 @@ namespace Webhooks.Observability;
 internal sealed class DeliveryGauges
 {
     private readonly ConcurrentDictionary<string, ITenantLoad> _tenants = new(StringComparer.Ordinal);
-    private readonly bool _tenantLabels;
+    private readonly WebhookMetrics _metrics;
 
     public DeliveryGauges(WebhookMetrics metrics)
     {
-        _tenantLabels = metrics.TenantLabels;
+        _metrics = metrics;
         var meter = metrics.Meter;
         meter.CreateObservableGauge("webhooks.buffer.depth", () => Observe(load => load.Buffered), "{event}", "Events waiting for a delivery slot.");
         meter.CreateObservableGauge("webhooks.deliveries.in_flight", () => Observe(load => load.InFlight), "{event}", "Deliveries in flight.");
@@ -30,9 +30,12 @@ internal sealed class DeliveryGauges
 
     private IEnumerable<Measurement<long>> Observe(Func<ITenantLoad, int> read)
     {
-        if (_tenantLabels)
+        if (_metrics.TenantLabels)
         {
-            return _tenants.Select(pair => new Measurement<long>(read(pair.Value), new KeyValuePair<string, object?>("tenant", pair.Key)));
+            // Grains of tenants that are not configured share one label.
+            return _tenants
+                .GroupBy(pair => _metrics.TenantLabel(pair.Key), pair => (long)read(pair.Value), StringComparer.Ordinal)
+                .Select(group => new Measurement<long>(group.Sum(), new KeyValuePair<string, object?>("tenant", group.Key)));
         }
 
         return [new Measurement<long>(_tenants.Values.Sum(load => (long)read(load)))];
