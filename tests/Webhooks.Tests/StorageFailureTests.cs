@@ -11,19 +11,9 @@ public sealed class StorageFailureTests
     [Fact]
     public async Task A_publish_whose_write_fails_is_refused_and_not_delivered_so_that_its_retry_is_delivered_once()
     {
-        await using var redis = await RedisServer.StartAsync();
-        await using var receiver = await WebhookReceiver.StartAsync();
         var storage = new FailingStorage { FailWhenStoring = "evt-once" };
-        var siloYaml = $"""
-            storage:
-              provider: redis
-              redis: {redis.ConnectionString}
-            """;
-        await using var cluster = await WebhookCluster.StartAsync(
-            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
-            siloYaml,
-            configureSilo: silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, storage));
-        var grain = cluster.Tenant("stored");
+        await using var stored = await OnRedisAsync(silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, storage));
+        var (receiver, grain) = (stored.Receiver, stored.Grain);
         var once = WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-once" };
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => grain.Publish(once));
@@ -47,14 +37,9 @@ public sealed class StorageFailureTests
     [Fact]
     public async Task A_publish_to_a_disabled_endpoint_whose_write_fails_keeps_no_failed_copy()
     {
-        await using var redis = await RedisServer.StartAsync();
-        await using var receiver = await WebhookReceiver.StartAsync();
         var storage = new FailingStorage();
-        await using var cluster = await WebhookCluster.StartAsync(
-            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
-            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n",
-            configureSilo: silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, storage));
-        var grain = cluster.Tenant("stored");
+        await using var stored = await OnRedisAsync(silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageOptions.GrainStorageName, storage));
+        var (receiver, grain) = (stored.Receiver, stored.Grain);
         receiver.RespondWith("stored", System.Net.HttpStatusCode.Gone);
         var gone = await grain.Publish(WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p0" }));
         await Eventually.Until(() => grain.GetEndpointStatus(), s => !s.Enabled, "the endpoint to be disabled by the 410");
@@ -101,14 +86,9 @@ public sealed class StorageFailureTests
     [Fact]
     public async Task A_stored_event_whose_id_cannot_be_recorded_is_still_acknowledged_and_delivered_once()
     {
-        await using var redis = await RedisServer.StartAsync();
-        await using var receiver = await WebhookReceiver.StartAsync();
         var idempotency = new FirstRecordFailsIdempotency();
-        await using var cluster = await WebhookCluster.StartAsync(
-            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
-            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n",
-            configureSilo: silo => silo.Services.AddSingleton<IIdempotencyStore>(idempotency));
-        var grain = cluster.Tenant("stored");
+        await using var stored = await OnRedisAsync(silo => silo.Services.AddSingleton<IIdempotencyStore>(idempotency));
+        var (receiver, grain) = (stored.Receiver, stored.Grain);
 
         // Refusing it would have the publisher send it again after its delivery.
         var id = await grain.Publish(WebhookEvent.Create("stored", WebhookEventNames.PriceUpdated, new { price_id = "p1" }) with { Id = "evt-unrecorded" });
@@ -116,7 +96,31 @@ public sealed class StorageFailureTests
         Assert.Equal("evt-unrecorded", id);
         await receiver.WaitUntilAsync(() => receiver.SuccessesFor("stored"), s => s.ContainsKey(id), "the event");
         Assert.Equal(1, idempotency.Failures);
-        Assert.Contains(cluster.SiloLogs, log => log.Level == LogLevel.Warning && log.Message.Contains("could not record its id", StringComparison.Ordinal) && log.Message.Contains(id, StringComparison.Ordinal));
+        Assert.Contains(stored.Cluster.SiloLogs, log => log.Level == LogLevel.Warning && log.Message.Contains("could not record its id", StringComparison.Ordinal) && log.Message.Contains(id, StringComparison.Ordinal));
+    }
+
+    // A receiver and a one-silo cluster on Redis storage, with one tenant, 'stored', and the test's own services.
+    private static async Task<StoredTenant> OnRedisAsync(Action<ISiloBuilder> configureSilo)
+    {
+        var redis = await RedisServer.StartAsync();
+        var receiver = await WebhookReceiver.StartAsync();
+        var cluster = await WebhookCluster.StartAsync(
+            new TenantsYaml().Tenant("stored", receiver.EndpointFor("stored")),
+            $"storage:\n  provider: redis\n  redis: {redis.ConnectionString}\n",
+            configureSilo: configureSilo);
+        return new StoredTenant(redis, receiver, cluster);
+    }
+
+    private sealed record StoredTenant(RedisServer Redis, WebhookReceiver Receiver, WebhookCluster Cluster) : IAsyncDisposable
+    {
+        public ITenantWebhookGrain Grain => Cluster.Tenant("stored");
+
+        public async ValueTask DisposeAsync()
+        {
+            await Cluster.DisposeAsync();
+            await Receiver.DisposeAsync();
+            await Redis.DisposeAsync();
+        }
     }
 
     /// <summary>An idempotency store whose first record fails.</summary>

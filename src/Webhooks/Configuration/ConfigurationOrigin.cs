@@ -48,7 +48,7 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
         }
         catch (InvalidOperationException ex)
         {
-            var key = BinderKey().Match(ex.Message) is { Success: true } match ? match.Groups[1].Value : sectionPath;
+            var key = FailingKey(ex, sectionPath);
             throw new WebhookConfigurationException($"{Describe(key)}: field '{key.Replace(':', '.')}' has a value of the wrong type: {ex.Message}", ex);
         }
 
@@ -63,6 +63,9 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
     // The binder names the failing key after "at", as in "... value '00:00:1x' at 'delivery:timeout' to type ...".
     [GeneratedRegex("at '([^']+)'")]
     private static partial Regex BinderKey();
+
+    private static string FailingKey(InvalidOperationException ex, string fallback) =>
+        BinderKey().Match(ex.Message) is { Success: true } match ? match.Groups[1].Value : fallback;
 
     // The binder passes over a single value where a list or map is expected, and over an entry of a list or map that
     // it cannot convert: an exclusion, a header or an API key would be gone without a word. Each is an error instead.
@@ -172,7 +175,7 @@ public sealed partial class ConfigurationOrigin(IConfiguration configuration)
             }
             catch (InvalidOperationException ex)
             {
-                var key = BinderKey().Match(ex.Message) is { Success: true } match ? match.Groups[1].Value : entry.Path;
+                var key = FailingKey(ex, entry.Path);
                 return $"{Describe(key)}: field '{key.Replace(':', '.')}' has a value of the wrong type";
             }
         }

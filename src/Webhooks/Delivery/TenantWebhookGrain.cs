@@ -898,19 +898,15 @@ internal sealed partial class TenantWebhookGrain(
                     // A disabled endpoint starts nothing from its line, so there the event is kept failed, as the
                     // endpoint's other waiting events were when it was disabled.
                     Landed(pending);
-                    if (State.Endpoint.Disabled)
+                    if (!State.Endpoint.Disabled)
                     {
-                        if (IsCurrent(pending))
-                        {
-                            KeepFailed(pending, FailureReasons.EndpointDisabled);
-                        }
-
-                        ReportLoad();
-                        TrimWhenIdle();
-                        return;
+                        (_requeued ??= new()).Enqueue(pending);
+                    }
+                    else if (IsCurrent(pending))
+                    {
+                        KeepFailed(pending, FailureReasons.EndpointDisabled);
                     }
 
-                    (_requeued ??= new()).Enqueue(pending);
                     Pump();
                     return;
                 }
